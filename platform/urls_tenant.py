@@ -1,0 +1,11 @@
+"""URLs of a cooperative's host: portal, staff console and API."""
+
+from django.urls import include, path
+
+from tenants import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("ebok.portal.urls")),
+]
