@@ -265,6 +265,8 @@ class LoginRecord(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     ip_address = models.GenericIPAddressField(null=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # Lets "end every session" and erasure delete the stored sessions themselves.
+    session_key = models.CharField(max_length=40, blank=True, db_index=True)
 
     class Meta:
         db_table = "ebok_login_record"
