@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "ebok.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from ebok.accounts import signals  # noqa: F401 - connects the receivers

@@ -1,7 +1,7 @@
 import secrets
 
 # No look-alikes: without 0/O/o, 1/l/I/i, 5/S, 2/Z, 8/B.
-ISSUED_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679"
+ISSUED_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679"  # noqa: S105
 ISSUED_PASSWORD_LENGTH = 16
 
 

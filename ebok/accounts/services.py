@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from ebok.accounts import audit
 from ebok.accounts.models import User
 from ebok.accounts.passwords import generate_issued_password
-from ebok.models import ApiToken, ErasureRecord, LoginRecord, Person
+from ebok.models import ApiToken, AuditEvent, ErasureRecord, LoginRecord, Person
 
 
 class AccountError(Exception):
@@ -60,7 +61,9 @@ def grant_access(*, person_source_id: str, actor=None, request=None) -> IssuedCr
     if person is None:
         raise AccountError(_("No person %(id)s in the accounting data.") % {"id": person_source_id})
     if User.objects.filter(person_source_id=person_source_id).exists():
-        raise AccountError(_("Person %(id)s already has an e-BOK account.") % {"id": person_source_id})
+        raise AccountError(
+            _("Person %(id)s already has an e-BOK account.") % {"id": person_source_id}
+        )
     user = User(
         login=_login_for(person),
         kind=User.Kind.RESIDENT,
@@ -93,10 +96,14 @@ def end_sessions(user: User, *, keep_session_key: str | None = None) -> None:
     user.session_generation += 1
     user.save(update_fields=["session_generation"])
     ApiToken.objects.filter(user=user).delete()
-    keys = LoginRecord.objects.filter(user=user).exclude(session_key="").values_list(
-        "session_key", flat=True
+    keys = (
+        LoginRecord.objects.filter(user=user)
+        .exclude(session_key="")
+        .values_list("session_key", flat=True)
     )
-    Session.objects.filter(session_key__in=list(keys)).exclude(session_key=keep_session_key).delete()
+    Session.objects.filter(session_key__in=list(keys)).exclude(
+        session_key=keep_session_key
+    ).delete()
 
 
 @transaction.atomic
@@ -149,16 +156,20 @@ def erase_account(
         person_source_id=user.person_source_id,
     )
     pseudonym = f"[erased #{record.pk}]"
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-    from ebok.models import AuditEvent
-
-    AuditEvent.objects.filter(target_login=user.login).update(target_login=pseudonym, ip_address=None)
+    AuditEvent.objects.filter(target_login=user.login).update(
+        target_login=pseudonym, ip_address=None
+    )
     AuditEvent.objects.filter(actor_login=user.login).update(actor_login=pseudonym, ip_address=None)
     for model in (AccessAttempt, AccessLog, AccessFailureLog):
         model.objects.filter(username=user.login).delete()
     user.delete()  # cascades to tokens and login history
-    audit.record("account.erased", actor=actor, target=pseudonym, request=request,
-                 reference=record.request_reference)
+    audit.record(
+        "account.erased",
+        actor=actor,
+        target=pseudonym,
+        request=request,
+        reference=record.request_reference,
+    )
     return record
 
 
@@ -177,7 +188,9 @@ def change_password(*, user: User, current: str, new: str, request=None) -> None
     user.must_change_password = False
     user.password_issued_at = None
     user.save()
-    keep = request.session.session_key if request is not None and hasattr(request, "session") else None
+    keep = (
+        request.session.session_key if request is not None and hasattr(request, "session") else None
+    )
     end_sessions(user, keep_session_key=keep)
     audit.record("account.password_changed", actor=user, target=user, request=request)
 
@@ -191,7 +204,9 @@ def accept_rules(*, user: User, version: int, current_version: int, request=None
     user.rules_accepted_version = version
     user.rules_accepted_at = timezone.now()
     user.save(update_fields=["rules_accepted_version", "rules_accepted_at"])
-    audit.record("account.rules_accepted", actor=user, target=user, request=request, version=version)
+    audit.record(
+        "account.rules_accepted", actor=user, target=user, request=request, version=version
+    )
 
 
 def record_login(*, user: User, request) -> None:
