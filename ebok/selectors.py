@@ -1,0 +1,152 @@
+"""Reads of the accounting copy for one account. Every selector keeps to the
+premises the person currently holds: anything else does not exist (404)."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from ebok.models import (
+    Charge,
+    DataFreshness,
+    Document,
+    LedgerEntry,
+    MeterReading,
+    Parameter,
+    Premises,
+    Title,
+)
+
+ZERO = Decimal("0.00")
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def current_titles(person_source_id: str, on: date | None = None) -> QuerySet[Title]:
+    on = on or _today()
+    return Title.objects.filter(person_id=person_source_id, valid_from__lte=on).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=on)
+    )
+
+
+def current_premises(user, on: date | None = None) -> QuerySet[Premises]:
+    """The premises the account's person holds today, with balance and monthly charge."""
+    if not getattr(user, "person_source_id", ""):
+        return Premises.objects.none()
+    held = current_titles(user.person_source_id, on).filter(premises_id=OuterRef("source_id"))
+    monthly = (
+        Charge.objects.filter(premises_id=OuterRef("source_id"))
+        .values("premises_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return (
+        Premises.objects.filter(Exists(held))
+        .select_related("balance")
+        .annotate(monthly_charge=Coalesce(monthly, ZERO))
+        .order_by("kind", "street_address", "unit_number", "id")
+    )
+
+
+def premises_of(user, premises_id) -> Premises:
+    """One of the account's current premises, or 404 (never 403: no hint it exists)."""
+    try:
+        return current_premises(user).get(pk=int(premises_id))
+    except (Premises.DoesNotExist, ValueError, TypeError, OverflowError) as error:
+        raise Http404 from error
+
+
+def ledger(
+    premises: Premises,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    kinds: list[str] | None = None,
+) -> QuerySet[LedgerEntry]:
+    """Entries in posting order, each with the running balance after it."""
+    # The balance after each entry counts every earlier entry, whatever the filters
+    # (a correlated sum over the (premises, posted_on, id) index).
+    earlier = LedgerEntry.objects.filter(premises_id=OuterRef("premises_id")).filter(
+        Q(posted_on__lt=OuterRef("posted_on"))
+        | Q(posted_on=OuterRef("posted_on"), id__lte=OuterRef("id"))
+    )
+    running = earlier.values("premises_id").annotate(total=Sum(F("debit") - F("credit")))
+    entries = LedgerEntry.objects.filter(premises_id=premises.source_id).annotate(
+        running_balance=Subquery(running.values("total"))
+    )
+    if date_from:
+        entries = entries.filter(posted_on__gte=date_from)
+    if date_to:
+        entries = entries.filter(posted_on__lte=date_to)
+    if kinds:
+        entries = entries.filter(kind__in=kinds)
+    return entries.order_by("posted_on", "id")
+
+
+def ledger_totals(entries: QuerySet[LedgerEntry]) -> dict:
+    totals = entries.order_by().aggregate(
+        debit=Coalesce(Sum("debit"), ZERO), credit=Coalesce(Sum("credit"), ZERO)
+    )
+    totals["net"] = totals["debit"] - totals["credit"]
+    return totals
+
+
+def monthly_balances(premises: Premises, months: int = 24, on: date | None = None) -> list[dict]:
+    """The balance at the end of each of the last ``months`` months, in one query."""
+    on = on or _today()
+    this_month = on.replace(day=1)
+    index = this_month.year * 12 + this_month.month - 1 - (months - 1)
+    start = date(index // 12, index % 12 + 1, 1)
+    sql = f"""
+        SELECT (month + interval '1 month' - interval '1 day')::date AS month_end,
+               COALESCE((SELECT SUM(debit - credit) FROM {LedgerEntry._meta.db_table} e
+                         WHERE e.premises_id = %s
+                           AND e.posted_on < month + interval '1 month'), 0) AS balance
+        FROM generate_series(%s::date, %s::date, interval '1 month') AS month
+        ORDER BY month
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [premises.source_id, start, this_month])
+        return [{"month_end": row[0], "balance": row[1]} for row in cursor.fetchall()]
+
+
+def charges(premises: Premises) -> QuerySet[Charge]:
+    return Charge.objects.filter(premises_id=premises.source_id).order_by("component", "id")
+
+
+def parameters(premises: Premises) -> QuerySet[Parameter]:
+    return Parameter.objects.filter(premises_id=premises.source_id).order_by("code", "id")
+
+
+def readings(premises: Premises) -> QuerySet[MeterReading]:
+    return MeterReading.objects.filter(premises_id=premises.source_id).order_by(
+        "meter", "-read_on", "id"
+    )
+
+
+def documents(user, *, kind: str | None = None) -> QuerySet[Document]:
+    """The account's premises' own documents and the cooperative-wide ones, newest first."""
+    held = current_premises(user).values("source_id")
+    visible = Document.objects.filter(Q(premises__isnull=True) | Q(premises_id__in=held))
+    if not getattr(user, "person_source_id", ""):
+        visible = Document.objects.none()
+    if kind:
+        visible = visible.filter(kind=kind)
+    return visible.order_by("-issued_on", "-id")
+
+
+def document_of(user, document_id) -> Document:
+    try:
+        return documents(user).get(pk=int(document_id))
+    except (Document.DoesNotExist, ValueError, TypeError, OverflowError) as error:
+        raise Http404 from error
+
+
+def data_freshness() -> DataFreshness | None:
+    return DataFreshness.objects.order_by("-package_number").first()
