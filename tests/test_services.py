@@ -7,8 +7,8 @@ import sys
 import psycopg
 import pytest
 import redis
-from ebok_platform import services
 
+from ebok_platform import services
 from tests.support.processes import ROOT
 
 
