@@ -72,3 +72,19 @@ class ConnectorSettings(models.Model):
     class Meta:
         verbose_name = _("connector settings")
         verbose_name_plural = _("connector settings")
+
+
+class OperatorAuditEvent(models.Model):
+    """What a platform operator did on the apex host (public schema)."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_login = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=40, db_index=True)
+    cooperative_code = models.CharField(max_length=20, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("operator audit event")
+        verbose_name_plural = _("operator audit events")

@@ -82,6 +82,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_cooperative_staff(self) -> bool:
         return self.kind == self.Kind.STAFF
 
+    @property
+    def state(self) -> str:
+        """What staff see: ``blocked``, ``must_change_password`` or ``active``."""
+        if self.blocked_at is not None:
+            return "blocked"
+        if self.must_change_password:
+            return "must_change_password"
+        return "active"
+
     def get_session_auth_hash(self):
         # Sessions carry this hash; bumping session_generation ends them all.
         return salted_hmac(
