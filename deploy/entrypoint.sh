@@ -1,0 +1,34 @@
+#!/bin/sh
+# The process roles of the image; the same commands run the demo and the tests.
+#   web      gunicorn with deploy/gunicorn.conf.py
+#   worker   celery -A ebok_platform worker -Q default,syncs
+#   beat     celery -A ebok_platform beat
+#   migrate  manage.py migrate_schemas (run once before the others start)
+#   manage   manage.py <arguments>, e.g. onboard_cooperative --code ODRA --name "…"
+set -eu
+cd /app
+role="${1:-web}"
+[ "$#" -gt 0 ] && shift
+case "$role" in
+    web)
+        exec gunicorn ebok_platform.wsgi:application --config deploy/gunicorn.conf.py "$@"
+        ;;
+    worker)
+        exec celery -A ebok_platform worker \
+            -Q "${CELERY_DEFAULT_QUEUE:-default},${CELERY_SYNC_QUEUE:-syncs}" \
+            --loglevel "${LOG_LEVEL:-INFO}" "$@"
+        ;;
+    beat)
+        exec celery -A ebok_platform beat --loglevel "${LOG_LEVEL:-INFO}" \
+            -s "${CELERY_BEAT_SCHEDULE_FILE:-/data/celerybeat-schedule}" "$@"
+        ;;
+    migrate)
+        exec python manage.py migrate_schemas "$@"
+        ;;
+    manage)
+        exec python manage.py "$@"
+        ;;
+    *)
+        exec "$role" "$@"
+        ;;
+esac
