@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from ebok.models import (
     DataFreshness,
     Document,
     LedgerEntry,
+    LoginRecord,
     MeterReading,
     Parameter,
     Premises,
@@ -150,3 +151,29 @@ def document_of(user, document_id) -> Document:
 
 def data_freshness() -> DataFreshness | None:
     return DataFreshness.objects.order_by("-package_number").first()
+
+
+def balance_before(premises: Premises, day: date) -> Decimal:
+    """The balance before ``day``: every entry posted earlier, whatever its kind."""
+    return LedgerEntry.objects.filter(premises_id=premises.source_id, posted_on__lt=day).aggregate(
+        total=Coalesce(Sum(F("debit") - F("credit")), ZERO)
+    )["total"]
+
+
+def monthly_charges_by_component(premises: Premises, *, since: date) -> list[dict]:
+    """Charges per month and component from ``since`` on, in one query over the
+    (premises, posted_on) index: ``[{"month", "component", "amount"}]``."""
+    return list(
+        LedgerEntry.objects.filter(
+            premises_id=premises.source_id, kind=LedgerEntry.Kind.CHARGE, posted_on__gte=since
+        )
+        .annotate(month=TruncMonth("posted_on"))
+        .values("month", "component")
+        .annotate(amount=Sum(F("debit") - F("credit")))
+        .order_by("month", "component")
+    )
+
+
+def recent_logins(user, limit: int = 5) -> QuerySet[LoginRecord]:
+    """The account's own latest logins, so a resident can notice one that was not theirs."""
+    return LoginRecord.objects.filter(user=user).order_by("-at")[:limit]
