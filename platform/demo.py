@@ -121,6 +121,8 @@ class Demo:
             ),
             CONNECTOR_ROOT=os.environ.get("CONNECTOR_ROOT", str(self.data_dir / "connectors")),
         )
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))  # the apps are imported from the project folder
         import django
 
         django.setup()
