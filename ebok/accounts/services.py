@@ -5,7 +5,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from importlib import import_module
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -138,9 +138,9 @@ def _other_active_admins(user: User):
 
 def _keep_an_admin(user: User) -> None:
     """A cooperative never loses its last active administrator."""
-    if user.kind == User.Kind.STAFF and user.role == User.Role.ADMIN:
-        if not _other_active_admins(user).exists():
-            raise AccountError(_("This is the last active administrator."))
+    is_admin = user.kind == User.Kind.STAFF and user.role == User.Role.ADMIN
+    if is_admin and not _other_active_admins(user).exists():
+        raise AccountError(_("This is the last active administrator."))
 
 
 @transaction.atomic
@@ -155,7 +155,12 @@ def change_staff_role(*, user: User, role: str, actor=None, request=None) -> Non
     previous, user.role = user.role, role
     user.save(update_fields=["role"])
     audit.record(
-        "staff.role_changed", actor=actor, target=user, request=request, role=role, previous=previous
+        "staff.role_changed",
+        actor=actor,
+        target=user,
+        request=request,
+        role=role,
+        previous=previous,
     )
 
 
@@ -334,3 +339,26 @@ def record_login(*, user: User, request) -> None:
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         session_key=request.session.session_key or "",
     )
+
+
+def issue_api_token(user: User) -> tuple[str, ApiToken]:
+    """A new bearer token for the REST API; only its SHA-256 is stored, the raw
+    value is returned once. The account's expired tokens go at the same time."""
+    from ebok.api.authentication import hash_token
+
+    now = timezone.now()
+    ApiToken.objects.filter(user=user, expires_at__lte=now).delete()
+    raw = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=hash_token(raw),
+        expires_at=now + timedelta(hours=settings.API_TOKEN_HOURS),
+    )
+    audit.record("api.token_issued", actor=user, target=user)
+    return raw, token
+
+
+def revoke_api_token(token: ApiToken) -> None:
+    user = token.user
+    token.delete()
+    audit.record("api.token_revoked", actor=user, target=user)

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from ebok.panel import views
+
+app_name = "panel"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password/", views.password_change, name="password"),
+    path("people/", views.people, name="people"),
+    path("people/<str:source_id>/", views.person, name="person"),
+    path("people/<str:source_id>/grant/", views.grant, name="grant"),
+    path("accounts/<int:pk>/regenerate/", views.regenerate, name="regenerate"),
+    path("accounts/<int:pk>/block/", views.block, name="block"),
+    path("accounts/<int:pk>/unblock/", views.unblock, name="unblock"),
+    path("accounts/<int:pk>/erase/", views.erase, name="erase"),
+    path("staff/", views.staff, name="staff"),
+    path("staff/<int:pk>/", views.staff_member, name="staff_member"),
+    path("sync/", views.sync_status, name="sync"),
+    path("sync/runs/<int:pk>/", views.sync_run, name="sync_run"),
+    path("sync/runs/<int:pk>/progress/", views.sync_progress, name="sync_progress"),
+    path("connector/", views.connector, name="connector"),
+    path("settings/", views.cooperative_settings, name="settings"),
+    path("audit/", views.audit_log, name="audit"),
+    path("audit/export.csv", views.audit_export, name="audit_export"),
+]

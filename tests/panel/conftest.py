@@ -1,0 +1,39 @@
+import pytest
+from django.test import Client
+
+from tests.support.data import household, make_resident, make_staff
+
+BACKEND = "ebok.accounts.backends.AccountBackend"
+
+
+def logged_in(cooperative, user, in_schema, host="odra.localhost") -> Client:
+    """A client with a session of ``user`` stored in the cooperative's schema."""
+    client = Client(HTTP_HOST=host)
+    with in_schema(cooperative):
+        client.force_login(user, backend=BACKEND)
+    return client
+
+
+@pytest.fixture
+def people(odra, in_schema):
+    with in_schema(odra):
+        return household()
+
+
+@pytest.fixture
+def staff_client(odra, in_schema):
+    """``staff_client("viewer")`` → (client, user) of a staff member with that role."""
+
+    def make(role="operator", login=None):
+        with in_schema(odra):
+            user = make_staff(login or f"{role}.staff", role=role)
+        return logged_in(odra, user, in_schema), user
+
+    return make
+
+
+@pytest.fixture
+def resident_client(odra, in_schema, people):
+    with in_schema(odra):
+        user = make_resident(people["nowak"])
+    return logged_in(odra, user, in_schema), user
