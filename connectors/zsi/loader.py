@@ -1,0 +1,713 @@
+"""Stage, validate and apply a package: COPY into temporary tables, then SQL.
+
+Everything runs on one psycopg connection inside ONE transaction:
+
+1. each CSV is streamed (hashed, counted, encoding-checked) straight into
+   ``COPY ... FROM STDIN`` of a temporary all-text staging table;
+2. every value rule, duplicate, reference and order rule is checked with
+   set-based queries over the staging tables;
+3. only then the target tables are changed with set-based deletes and
+   upserts, the balance rule is checked on the ledger as it now stands, and
+   the transaction commits. Any problem raises ``PackageRejected`` and the
+   transaction rolls back: readers see the old state or the new one.
+"""
+
+import hashlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from connectors.zsi import spec as S
+from connectors.zsi.encoding import EncodingChecker
+from connectors.zsi.errors import PackageProblem, PackageRejected, ProblemList
+from connectors.zsi.package import CHUNK, Header, Package, check_members
+
+ROW_PROBLEMS_PER_FILE = 50
+Progress = Callable[..., None]
+
+DATE_RE = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _col(column: S.Column, alias: str = "r") -> str:
+    return f"{alias}.{column.ident}"
+
+
+# --- value rules as SQL -------------------------------------------------------------
+
+
+def _decimal_re(column: S.Column) -> str:
+    sign = "-?" if column.signed else ""
+    return f"^{sign}[0-9]{{1,{column.digits}}}(,[0-9]{{1,{column.scale}}})?$"
+
+
+def _valid_date(expr: str) -> str:
+    # The regex first: the cast only ever sees a well-formed date of day 29-31.
+    return (
+        f"(CASE WHEN NOT {expr} ~ {_lit(DATE_RE)} THEN false "
+        f"WHEN substr({expr}, 9, 2) <= '28' THEN true "
+        f"ELSE substr({expr}, 9, 2)::int <= extract(day from "
+        f"(substr({expr}, 1, 8) || '01')::date + interval '1 month - 1 day') END)"
+    )
+
+
+def _column_checks(column: S.Column) -> list[tuple[str, str]]:
+    """(predicate that holds for a valid value, message) for one column."""
+    c = _col(column)
+    checks = []
+    if column.required:
+        checks.append((f"{c} <> ''", _("a value is required")))
+    present = f"{c} = '' OR "
+    if column.kind == "text" and column.max_length:
+        checks.append((f"length({c}) <= {column.max_length}", _("the value is too long")))
+    elif column.kind == "code":
+        allowed = ", ".join(_lit(v) for v in column.choices)
+        checks.append(
+            (
+                f"{present}{c} IN ({allowed})",
+                _("unknown code (allowed: %(codes)s)") % {"codes": ", ".join(column.choices)},
+            )
+        )
+    elif column.kind == "date":
+        checks.append((f"{present}{_valid_date(c)}", _("malformed date (expected YYYY-MM-DD)")))
+    elif column.kind == "decimal":
+        message = (
+            _("malformed number (decimal comma, at most %(scale)s decimals)")
+            if column.signed
+            else _("malformed number (decimal comma, at most %(scale)s decimals, not negative)")
+        )
+        checks.append(
+            (f"{present}{c} ~ {_lit(_decimal_re(column))}", message % {"scale": column.scale})
+        )
+    elif column.kind == "nrb":
+        checks.append(
+            (
+                f"{present}(CASE WHEN {c} ~ '^[0-9]{{26}}$' THEN "
+                f"(substr({c}, 3) || '2521' || substr({c}, 1, 2))::numeric % 97 = 1 "
+                "ELSE false END)",
+                _("not a valid 26-digit NRB account number (check digits)"),
+            )
+        )
+    return checks
+
+
+def _num(expr: str) -> str:
+    return f"replace(NULLIF({expr}, ''), ',', '.')::numeric"
+
+
+def _row_checks(file: S.FileSpec, header: Header) -> list[tuple[str, str, str]]:
+    """(column, predicate, message) for every rule of the file."""
+    checks = []
+    for column in file.columns:
+        for predicate, message in _column_checks(column):
+            checks.append((column.name, predicate, message))
+    if file is S.LEDGER:
+        op = 'r."OPERACJA"'
+        # Only ID_ZAPISU and ID_LOKALU matter in a removal row.
+        checks = [
+            (name, p if name in ("ID_ZAPISU", "ID_LOKALU", "OPERACJA") else f"{op} = 'U' OR {p}", m)
+            for name, p, m in checks
+        ]
+        if header.mode == "PELNY":
+            checks.append(("OPERACJA", f"{op} = 'Z'", _("every row of a PELNY package is Z")))
+        w, ma, kind = 'r."WINIEN"', 'r."MA"', 'r."RODZAJ"'
+        checks += [
+            (
+                "WINIEN",
+                f"{op} = 'U' OR {kind} = 'KOR' OR {w} NOT LIKE '-%'",
+                _("only a correction (KOR) may be negative"),
+            ),
+            (
+                "MA",
+                f"{op} = 'U' OR {kind} = 'KOR' OR {ma} NOT LIKE '-%'",
+                _("only a correction (KOR) may be negative"),
+            ),
+            (
+                "WINIEN",
+                f"{op} = 'U' OR ({w} ~ '[1-9]') <> ({ma} ~ '[1-9]')",
+                _("exactly one of WINIEN and MA must be non-zero"),
+            ),
+            (
+                "SKLADNIK",
+                f"{op} = 'U' OR CASE WHEN {kind} IN ('NAL', 'ROZ', 'KOR') "
+                f"THEN r.\"SKLADNIK\" <> '' ELSE r.\"SKLADNIK\" = '' END",
+                _("a component is required for NAL, ROZ and KOR and must be empty otherwise"),
+            ),
+        ]
+    elif file is S.CHARGES:
+        base, rate, amount = (
+            S.CHARGES.column("PODSTAWA"),
+            S.CHARGES.column("STAWKA"),
+            S.CHARGES.column("KWOTA"),
+        )
+        well_formed = " AND ".join(
+            f"{_col(c)} ~ {_lit(_decimal_re(c))}" for c in (base, rate, amount)
+        )
+        checks.append(
+            (
+                "KWOTA",
+                f"CASE WHEN {well_formed} THEN round({_num(_col(base))} * {_num(_col(rate))}, 2)"
+                f" = {_num(_col(amount))} ELSE true END",
+                _("KWOTA is not PODSTAWA × STAWKA rounded half-up to 2 places"),
+            )
+        )
+    elif file is S.BALANCES:
+        checks.append(
+            (
+                "STAN_NA",
+                f'r."STAN_NA" = {_lit(header.values["STAN_NA"])}',
+                _("differs from STAN_NA of the header"),
+            )
+        )
+    elif file is S.DOCUMENTS:
+        checks += [
+            ("SHA256", "r.\"SHA256\" ~ '^[0-9a-f]{64}$'", _("malformed SHA-256")),
+            (
+                "PLIK",
+                "r.\"PLIK\" ~ '^[A-Za-z0-9][A-Za-z0-9._-]*$' AND r.\"PLIK\" NOT LIKE '%..%'",
+                _("a plain file name under DOKUMENTY/ is expected"),
+            ),
+        ]
+    return checks
+
+
+# --- the importer -------------------------------------------------------------------
+
+
+class Importer:
+    """One package into one cooperative's schema, on ``conn`` (psycopg, autocommit)."""
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        package: Package,
+        header: Header,
+        *,
+        schema: str,
+        progress: Progress | None = None,
+    ):
+        self.conn = conn
+        self.package = package
+        self.header = header
+        self.schema = schema
+        self.progress = progress or (lambda **kw: None)
+        self.problems = ProblemList()
+        self.counts: dict[str, int] = {}
+        self.staged: set[str] = set()  # file names staged without a problem
+        self.timings: dict[str, float] = {}
+
+    # -- helpers --
+
+    def _exec(self, query, params=None):
+        with self.conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.rowcount
+
+    def _rows(self, query, params=None):
+        with self.conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+
+    def _timed(self, name: str, started: float) -> None:
+        self.timings[name] = round(time.monotonic() - started, 3)
+
+    def files(self) -> list[S.FileSpec]:
+        return [f for f in S.FILES if f.name in self.header.files]
+
+    # -- the whole run, inside the caller's transaction --
+
+    def run(self) -> dict:
+        self.problems.extend(check_members(self.package, self.header))
+        self.problems.raise_if_any()
+        for file in self.files():
+            self._create_staging(file)
+        total_bytes = sum(self.package.size(f.name) for f in self.files())
+        done_bytes = 0
+        for file in self.files():
+            started = time.monotonic()
+            self.progress(phase="reading", file=file.name, bytes_done=done_bytes, bytes=total_bytes)
+            self._stage(file)
+            done_bytes += self.package.size(file.name)
+            self._timed(f"stage {file.name}", started)
+        self.problems.raise_if_any()
+        self.progress(phase="validating", bytes_done=total_bytes, bytes=total_bytes)
+        started = time.monotonic()
+        for file in self.files():
+            self._validate_values(file)
+        self.problems.raise_if_any()
+        self._validate_relations()
+        self.problems.raise_if_any()
+        self._timed("validate", started)
+        started = time.monotonic()
+        self._check_documents()
+        self.problems.raise_if_any()
+        self._timed("documents", started)
+        self.progress(phase="applying", rows=sum(self.counts.values()))
+        started = time.monotonic()
+        changes = self._apply()
+        self._timed("apply", started)
+        started = time.monotonic()
+        self.progress(phase="checking balances")
+        self._check_balances()
+        self.problems.raise_if_any()
+        self._timed("balances", started)
+        self._write_freshness()
+        return {"rows": self.counts, "changes": changes, "timings": self.timings}
+
+    # -- staging --
+
+    def _create_staging(self, file: S.FileSpec) -> None:
+        cols = ", ".join(f"{c.ident} text" for c in file.columns)
+        self._exec(
+            f"CREATE TEMP TABLE {file.staging} "
+            f"(line bigint GENERATED BY DEFAULT AS IDENTITY (START 2), {cols}) ON COMMIT DROP"
+        )
+
+    def _stage(self, file: S.FileSpec) -> None:
+        listed = self.header.files[file.name]
+        digest = hashlib.sha256()
+        newlines = 0
+        last = b""
+        checker = EncodingChecker(self.header.encoding, file.name, file.header)
+        copy_sql = (
+            f"COPY {file.staging} ({', '.join(c.ident for c in file.columns)}) FROM STDIN "
+            f"(FORMAT csv, DELIMITER ';', QUOTE '\"', ENCODING '{self.header.pg_encoding}', "
+            f"FORCE_NOT_NULL ({', '.join(c.ident for c in file.columns)}))"
+        )
+        staged_rows = None
+        with self.package.open(file.name) as stream:
+            first = stream.readline(64 * 1024)
+            if not first:
+                self.problems.add(_("the file is empty (not even a header line)"), file=file.name)
+                return
+            digest.update(first)
+            newlines += first.count(b"\n")
+            last = first[-1:]
+            problem = checker.feed(first)
+            if problem is None:
+                problem = self._check_header_line(file, first)
+            if problem is not None:
+                self.problems.append(problem)
+                return
+            try:
+                with self.conn.transaction(), self.conn.cursor() as cur:
+                    with cur.copy(copy_sql) as copy:
+                        while chunk := stream.read(CHUNK):
+                            digest.update(chunk)
+                            newlines += chunk.count(b"\n")
+                            last = chunk[-1:]
+                            problem = checker.feed(chunk)
+                            if problem is not None:
+                                raise PackageRejected([problem])
+                            copy.write(chunk)
+                    staged_rows = cur.rowcount
+                    problem = checker.feed(b"", final=True)
+                    if problem is not None:
+                        raise PackageRejected([problem])
+            except PackageRejected as exc:
+                self.problems.extend(exc.problems)
+                return
+            except psycopg.Error as exc:
+                self.problems.append(self._copy_problem(file, exc))
+                return
+        # A final line end is optional; the header line is not a row.
+        rows = newlines - 1 if last == b"\n" else newlines
+        self.counts[file.name] = rows
+        if rows != listed.rows:
+            self.problems.add(
+                _("the header lists %(listed)s rows, the file has %(rows)s")
+                % {"listed": listed.rows, "rows": rows},
+                file=file.name,
+            )
+        if digest.hexdigest() != listed.sha256:
+            self.problems.add(
+                _("SHA-256 differs from the header (%(listed)s)") % {"listed": listed.sha256},
+                file=file.name,
+                value=digest.hexdigest(),
+            )
+        if staged_rows is not None and staged_rows != rows:
+            self.problems.add(
+                _("a quoted field spans several lines (%(lines)s lines, %(rows)s records)")
+                % {"lines": rows, "rows": staged_rows},
+                file=file.name,
+            )
+        if not any(p.file == file.name for p in self.problems):
+            self.staged.add(file.name)
+            self._exec(f"ANALYZE {file.staging}")
+
+    def _check_header_line(self, file: S.FileSpec, first: bytes) -> PackageProblem | None:
+        codec = "cp1250" if self.header.encoding == "CP1250" else "utf-8"
+        text = first.decode(codec, errors="replace").rstrip("\n").rstrip("\r")
+        names = [n[1:-1] if n.startswith('"') and n.endswith('"') else n for n in text.split(";")]
+        if names != file.header:
+            return PackageProblem(
+                _("the first line must name the columns: %(expected)s")
+                % {"expected": ";".join(file.header)},
+                file=file.name,
+                line=1,
+                value=text,
+            )
+        return None
+
+    def _copy_problem(self, file: S.FileSpec, exc: psycopg.Error) -> PackageProblem:
+        diag = exc.diag
+        context = diag.context or ""
+        line = column = value = None
+        found = re.search(r"line (\d+)", context)
+        if found:
+            line = int(found.group(1)) + 1  # the header line was not sent to COPY
+        found = re.search(r'column "?([A-Z_]+)"?(?:: "(.*)")?', context)
+        if found:
+            column, value = found.group(1), found.group(2)
+        message = diag.message_primary or str(exc)
+        if "extra data" in message or "missing data" in message:
+            message = _("wrong number of fields (%(detail)s)") % {"detail": message}
+        elif "carriage return" in message or "newline" in message:
+            message = _("mixed or stray line ends (%(detail)s)") % {"detail": message}
+        return PackageProblem(message, file=file.name, line=line, column=column or "", value=value)
+
+    # -- validation --
+
+    def _validate_values(self, file: S.FileSpec) -> None:
+        checks = _row_checks(file, self.header)
+        verdicts = ", ".join(f"COALESCE(({p}), false)" for _n, p, _m in checks)
+        all_ok = " AND ".join(f"COALESCE(({p}), false)" for _n, p, _m in checks)
+        values = ", ".join(_col(c) for c in file.columns)
+        rows = self._rows(
+            f"SELECT r.line, ARRAY[{verdicts}], {values} FROM {file.staging} r "
+            f"WHERE NOT ({all_ok}) ORDER BY r.line LIMIT {ROW_PROBLEMS_PER_FILE}"
+        )
+        for line, verdict, *vals in rows:
+            by_name = dict(zip(file.header, vals, strict=True))
+            for (name, _p, message), ok in zip(checks, verdict, strict=True):
+                if not ok:
+                    self.problems.add(
+                        message, file=file.name, line=line, column=name, value=by_name[name]
+                    )
+
+    def _report(self, rows, message, file: str, column: str) -> None:
+        for line, value in rows:
+            self.problems.add(message, file=file, line=line, column=column, value=value)
+
+    def _validate_relations(self) -> None:
+        for file in self.files():
+            if not file.key:
+                continue
+            keys = ", ".join(f"r.{_q(k)}" for k in file.key)
+            shown = " || ';' || ".join(f"r.{_q(k)}" for k in file.key)
+            rows = self._rows(
+                f"SELECT (array_agg(r.line ORDER BY r.line))[2], min({shown}) "
+                f"FROM {file.staging} r GROUP BY {keys} HAVING count(*) > 1 "
+                f"ORDER BY 1 LIMIT {ROW_PROBLEMS_PER_FILE}"
+            )
+            self._report(rows, _("duplicate id"), file.name, file.key[-1])
+
+        premises = "zsi_lokale"
+
+        def missing_premises(file: S.FileSpec, where: str = "true", column: str = "ID_LOKALU"):
+            rows = self._rows(
+                f"SELECT r.line, r.{_q(column)} FROM {file.staging} r "
+                f"WHERE {where} AND r.{_q(column)} <> '' AND NOT EXISTS "
+                f'(SELECT 1 FROM {premises} p WHERE p."ID_LOKALU" = r.{_q(column)}) '
+                f"ORDER BY r.line LIMIT {ROW_PROBLEMS_PER_FILE}"
+            )
+            self._report(rows, _("no such premises in LOKALE.CSV"), file.name, column)
+
+        for file in self.files():
+            if file is S.PREMISES or file is S.PERSONS:
+                continue
+            if file is S.LEDGER:
+                missing_premises(file, "r.\"OPERACJA\" = 'Z'")
+            else:
+                missing_premises(file)
+        rows = self._rows(
+            'SELECT r.line, r."ID_OSOBY" FROM zsi_tytuly r WHERE NOT EXISTS '
+            '(SELECT 1 FROM zsi_osoby p WHERE p."ID_OSOBY" = r."ID_OSOBY") '
+            f"ORDER BY r.line LIMIT {ROW_PROBLEMS_PER_FILE}"
+        )
+        self._report(rows, _("no such person in OSOBY.CSV"), S.TITLES.name, "ID_OSOBY")
+        rows = self._rows(
+            'SELECT p.line, p."ID_LOKALU" FROM zsi_lokale p WHERE NOT EXISTS '
+            '(SELECT 1 FROM zsi_salda s WHERE s."ID_LOKALU" = p."ID_LOKALU") '
+            f"ORDER BY p.line LIMIT {ROW_PROBLEMS_PER_FILE}"
+        )
+        self._report(rows, _("the premises has no row in SALDA.CSV"), S.PREMISES.name, "ID_LOKALU")
+
+        if self.header.mode == "PRZYROSTOWY":
+            rows = self._rows(
+                'SELECT r.line, r."ID_ZAPISU" FROM zsi_rozrachunki r WHERE r."OPERACJA" = \'U\' '
+                "AND NOT EXISTS (SELECT 1 FROM ebok_ledger_entry e "
+                'WHERE e.source_id = r."ID_ZAPISU") '
+                f"ORDER BY r.line LIMIT {ROW_PROBLEMS_PER_FILE}"
+            )
+            self._report(
+                rows, _("U removes an entry that does not exist"), S.LEDGER.name, "ID_ZAPISU"
+            )
+            rows = self._rows(
+                'SELECT r.line, r."ID_LOKALU" FROM zsi_rozrachunki r '
+                'JOIN ebok_ledger_entry e ON e.source_id = r."ID_ZAPISU" '
+                'WHERE r."OPERACJA" = \'U\' AND e.premises_id <> r."ID_LOKALU" '
+                f"ORDER BY r.line LIMIT {ROW_PROBLEMS_PER_FILE}"
+            )
+            self._report(
+                rows,
+                _("the entry to remove belongs to another premises"),
+                S.LEDGER.name,
+                "ID_LOKALU",
+            )
+            # Entries kept from earlier packages must still have their premises.
+            rows = self._rows(
+                "SELECT e.source_id, e.premises_id FROM ebok_premises gone "
+                "JOIN ebok_ledger_entry e ON e.premises_id = gone.source_id "
+                "WHERE NOT EXISTS (SELECT 1 FROM zsi_lokale p "
+                'WHERE p."ID_LOKALU" = gone.source_id) '
+                "AND NOT EXISTS (SELECT 1 FROM zsi_rozrachunki r "
+                'WHERE r."ID_ZAPISU" = e.source_id AND r."OPERACJA" = \'U\') '
+                f"ORDER BY 1 LIMIT {ROW_PROBLEMS_PER_FILE}"
+            )
+            for entry, premises_id in rows:
+                self.problems.add(
+                    _(
+                        "the ledger keeps entry %(entry)s of a premises that LOKALE.CSV "
+                        "no longer lists; remove the entry (U) or keep the premises"
+                    )
+                    % {"entry": entry},
+                    file=S.PREMISES.name,
+                    column="ID_LOKALU",
+                    value=premises_id,
+                )
+
+    # -- documents --
+
+    def _documents_root(self) -> Path:
+        return Path(settings.PRIVATE_STORAGE_ROOT) / self.schema
+
+    @staticmethod
+    def stored_name(sha: str) -> str:
+        return f"documents/{sha[:2]}/{sha}.pdf"
+
+    def _check_documents(self) -> None:
+        if S.DOCUMENTS.name not in self.header.files:
+            return
+        root = self._documents_root()
+        expected: dict[str, tuple[str, int]] = {}  # file name -> (sha, first line)
+        with self.conn.cursor(name="zsi_documents") as cur:
+            cur.itersize = 2000
+            cur.execute('SELECT line, "PLIK", "SHA256" FROM zsi_dokumenty ORDER BY line')
+            for line, name, sha in cur:
+                if name in expected and expected[name][0] != sha:
+                    self.problems.add(
+                        _("the same file is listed with another SHA-256 on line %(line)s")
+                        % {"line": expected[name][1]},
+                        file=S.DOCUMENTS.name,
+                        line=line,
+                        column="SHA256",
+                        value=sha,
+                    )
+                    continue
+                expected.setdefault(name, (sha, line))
+        for name, (sha, line) in expected.items():
+            if name in self.package.documents:
+                self._store_document(name, sha, line, root)
+            elif not (root / self.stored_name(sha)).exists():
+                self.problems.add(
+                    _("the PDF is missing from DOKUMENTY/ and no earlier package delivered it"),
+                    file=S.DOCUMENTS.name,
+                    line=line,
+                    column="PLIK",
+                    value=name,
+                )
+        for name in sorted(set(self.package.documents) - set(expected)):
+            self.problems.add(
+                _("a PDF not listed in DOKUMENTY.CSV"), file=f"{S.DOCUMENTS_DIR}/{name}", value=name
+            )
+
+    def _store_document(self, name: str, sha: str, line: int, root: Path) -> None:
+        target = root / self.stored_name(sha)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out, self.package.open(name, document=True) as src:
+                head = b""
+                while chunk := src.read(CHUNK):
+                    if not head:
+                        head = chunk[:5]
+                    digest.update(chunk)
+                    out.write(chunk)
+            if digest.hexdigest() != sha:
+                self.problems.add(
+                    _("the PDF's SHA-256 is %(actual)s") % {"actual": digest.hexdigest()},
+                    file=S.DOCUMENTS.name,
+                    line=line,
+                    column="SHA256",
+                    value=sha,
+                )
+                return
+            if head != b"%PDF-":
+                self.problems.add(
+                    _("not a PDF file"),
+                    file=f"{S.DOCUMENTS_DIR}/{name}",
+                    value=head.decode("latin-1"),
+                )
+                return
+            # Content-addressed: the same bytes always land on the same name.
+            os.replace(tmp, target)
+            tmp = None
+        finally:
+            if tmp is not None and os.path.exists(tmp):
+                os.unlink(tmp)
+
+    # -- apply --
+
+    def _typed(self, column: S.Column) -> str:
+        c = _col(column, "s")
+        if column.kind == "date":
+            return f"NULLIF({c}, '')::date"
+        if column.kind == "decimal":
+            return _num(c)
+        if column.target == "premises_id" and not column.required:
+            return f"NULLIF({c}, '')"
+        return c
+
+    def _select(self, file: S.FileSpec, where: str = "true") -> tuple[list[str], str]:
+        columns = [c for c in file.columns if c.target]
+        targets = [c.target for c in columns]
+        exprs = [self._typed(c) for c in columns]
+        if file is S.DOCUMENTS:
+            targets.append("stored_path")
+            exprs.append(
+                "'documents/' || substr(s.\"SHA256\", 1, 2) || '/' || s.\"SHA256\" || '.pdf'"
+            )
+        aliased = ", ".join(f"{e} AS {t}" for e, t in zip(exprs, targets, strict=True))
+        select = f"SELECT {aliased} FROM {file.staging} s WHERE {where}"
+        return targets, select
+
+    def _upsert(
+        self,
+        file: S.FileSpec,
+        key_target: str,
+        key_column: str,
+        *,
+        snapshot: bool,
+        where: str = "true",
+    ) -> dict:
+        table = file.table
+        targets, select = self._select(file, where)
+        changes = {}
+        if snapshot:
+            changes["deleted"] = self._exec(
+                f"DELETE FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {file.staging} s "
+                f"WHERE s.{_q(key_column)} = t.{key_target})"
+            )
+        cols = ", ".join(targets)
+        empty = not self._rows(f"SELECT EXISTS (SELECT 1 FROM {table})")[0][0]
+        if empty:
+            changes["inserted"] = self._exec(f"INSERT INTO {table} ({cols}) {select}")
+            return changes
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in targets if c != key_target)
+        old = ", ".join(f"t.{c}" for c in targets)
+        new = ", ".join(f"EXCLUDED.{c}" for c in targets)
+        changes["written"] = self._exec(
+            f"INSERT INTO {table} AS t ({cols}) {select} ON CONFLICT ({key_target}) "
+            f"DO UPDATE SET {updates} WHERE ({old}) IS DISTINCT FROM ({new})"
+        )
+        return changes
+
+    def _replace_groups(self, file: S.FileSpec) -> dict:
+        """Keyless files: replace the rows of every premises whose rows changed."""
+        table = file.table
+        targets, select = self._select(file)
+        cols = ", ".join(targets)
+        self._exec(f"CREATE TEMP TABLE zsi_new_rows ON COMMIT DROP AS {select}")
+        self._exec(
+            "CREATE TEMP TABLE zsi_changed ON COMMIT DROP AS SELECT DISTINCT premises_id FROM ("
+            f"(SELECT {cols} FROM {table} EXCEPT ALL SELECT {cols} FROM zsi_new_rows) UNION ALL "
+            f"(SELECT {cols} FROM zsi_new_rows EXCEPT ALL SELECT {cols} FROM {table})) d"
+        )
+        deleted = self._exec(
+            f"DELETE FROM {table} t USING zsi_changed c WHERE t.premises_id = c.premises_id"
+        )
+        inserted = self._exec(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM zsi_new_rows n "
+            "WHERE n.premises_id IN (SELECT premises_id FROM zsi_changed)"
+        )
+        self._exec("DROP TABLE zsi_new_rows, zsi_changed")
+        return {"deleted": deleted, "inserted": inserted}
+
+    def _apply(self) -> dict:
+        changes = {}
+        full = self.header.mode == "PELNY"
+        changes[S.PREMISES.name] = self._upsert(S.PREMISES, "source_id", "ID_LOKALU", snapshot=True)
+        changes[S.PERSONS.name] = self._upsert(S.PERSONS, "source_id", "ID_OSOBY", snapshot=True)
+        changes[S.BALANCES.name] = self._upsert(
+            S.BALANCES, "premises_id", "ID_LOKALU", snapshot=True
+        )
+        if full:
+            changes[S.LEDGER.name] = self._upsert(S.LEDGER, "source_id", "ID_ZAPISU", snapshot=True)
+        else:
+            removed = self._exec(
+                "DELETE FROM ebok_ledger_entry t USING zsi_rozrachunki s "
+                'WHERE s."OPERACJA" = \'U\' AND t.source_id = s."ID_ZAPISU"'
+            )
+            written = self._upsert(
+                S.LEDGER, "source_id", "ID_ZAPISU", snapshot=False, where="s.\"OPERACJA\" = 'Z'"
+            )
+            changes[S.LEDGER.name] = {"removed": removed, **written}
+        for file in (S.TITLES, S.CHARGES, S.PARAMETERS, S.READINGS):
+            if file.name in self.header.files:
+                changes[file.name] = self._replace_groups(file)
+            else:
+                changes[file.name] = {"deleted": self._exec(f"DELETE FROM {file.table}")}
+        if S.DOCUMENTS.name in self.header.files:
+            changes[S.DOCUMENTS.name] = self._upsert(
+                S.DOCUMENTS, "source_id", "ID_DOKUMENTU", snapshot=True
+            )
+        else:
+            changes[S.DOCUMENTS.name] = {"deleted": self._exec("DELETE FROM ebok_document")}
+        return changes
+
+    def _check_balances(self) -> None:
+        saldo = _num('s."SALDO"')
+        rows = self._rows(
+            'SELECT s.line, s."ID_LOKALU", s."SALDO", COALESCE(l.total, 0) FROM zsi_salda s '
+            "LEFT JOIN (SELECT premises_id, sum(debit - credit) AS total FROM ebok_ledger_entry "
+            'WHERE posted_on <= %s GROUP BY premises_id) l ON l.premises_id = s."ID_LOKALU" '
+            f"WHERE {saldo} <> COALESCE(l.total, 0) "
+            f"ORDER BY s.line LIMIT {ROW_PROBLEMS_PER_FILE}",
+            (self.header.as_of,),
+        )
+        for line, premises, saldo, total in rows:
+            self.problems.add(
+                _(
+                    "SALDO of premises %(premises)s is not the sum of WINIEN − MA of its ledger "
+                    "up to STAN_NA (%(total)s)"
+                )
+                % {"premises": premises, "total": str(total).replace(".", ",")},
+                file=S.BALANCES.name,
+                line=line,
+                column="SALDO",
+                value=saldo,
+            )
+
+    def _write_freshness(self) -> None:
+        self._exec("DELETE FROM ebok_data_freshness")
+        self._exec(
+            "INSERT INTO ebok_data_freshness (package_number, as_of, applied_at, checksum) "
+            "VALUES (%s, %s, now(), %s)",
+            (self.header.number, self.header.as_of, self.header.checksum),
+        )
