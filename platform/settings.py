@@ -58,6 +58,7 @@ SHARED_APPS = [
     "axes",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files (no CDN)
 ]
 TENANT_APPS = [
     "ebok.accounts",
@@ -255,12 +256,36 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "ebok.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "ebok.api.throttles.IPRateThrottle",
+        "ebok.api.throttles.TokenRateThrottle",
+    ],
+    # Counted in the Redis cache, per cooperative (cache keys carry the schema).
+    "DEFAULT_THROTTLE_RATES": {
+        "ip": os.environ.get("API_RATE_IP", "600/min"),
+        "token": os.environ.get("API_RATE_TOKEN", "300/min"),
+        "login": os.environ.get("API_RATE_LOGIN", "20/min"),
+    },
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "e-BOK API",
     "DESCRIPTION": "Residents' and staff API of a housing cooperative's e-BOK.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PremisesKindEnum": "ebok.models.Premises.Kind",
+        "LedgerEntryKindEnum": "ebok.models.LedgerEntry.Kind",
+        "DocumentKindEnum": "ebok.models.Document.Kind",
+        "AccountKindEnum": "ebok.accounts.models.User.Kind",
+        "StaffRoleEnum": "ebok.accounts.models.User.Role",
+        "BlockReasonEnum": "ebok.accounts.models.User.BlockReason",
+    },
 }
 API_TOKEN_HOURS = env_int("API_TOKEN_HOURS", 12)
 

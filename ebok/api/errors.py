@@ -1,25 +1,88 @@
-"""Every API error has one shape: ``{"error": {"code", "message", "fields"}}``."""
+"""Every API error has one shape: ``{"error": {"code", "message", "fields"}}``.
 
-from rest_framework import exceptions
+DRF's own errors (400, 401, 403, 404, 405, 406, 415, 429), Django's ``Http404``
+and ``ValidationError``, the account services' refusals and anything
+unexpected all leave the API in that shape.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from ebok.accounts.services import AccountError
+
+logger = logging.getLogger("ebok.api")
+
+
+class Conflict(exceptions.APIException):
+    """The request is valid but the account's state does not allow it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class FirstLoginStepRequired(exceptions.PermissionDenied):
+    """The account must replace its issued password or accept the rules first."""
+
+    def __init__(self, step: str, message: str, version: int):
+        super().__init__(detail=message, code=step)
+        self.extra = {"version": version}
+
+
+def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
+
+
+def _messages(value) -> list[str]:
+    if isinstance(value, dict):
+        return [f"{key}: {message}" for key, item in value.items() for message in _messages(item)]
+    if isinstance(value, list | tuple):
+        return [message for item in value for message in _messages(item)]
+    return [str(value)]
+
+
+def _validation_fields(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {str(key): _messages(value) for key, value in detail.items()}
+    return {"non_field_errors": _messages(detail)}
+
+
+def _translate(exc):
+    """Django's and the services' exceptions, as the DRF exceptions they mean."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        return exceptions.ValidationError(detail)
+    if isinstance(exc, AccountError):
+        return Conflict(str(exc))
+    return exc
 
 
 def exception_handler(exc, context):
+    exc = _translate(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
-    fields = {}
-    if isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict):
-        fields = {
-            key: [str(m) for m in (value if isinstance(value, list) else [value])]
-            for key, value in response.data.items()
-        }
-        message = "Invalid input."
-        code = "invalid"
-    else:
-        detail = getattr(exc, "detail", None)
-        message = str(detail) if detail is not None else str(exc)
-        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
-    extra = getattr(exc, "extra", None) or {}
-    response.data = {"error": {"code": code, "message": message, "fields": fields, **extra}}
+        logger.exception("Unexpected error in %s", context.get("view"), exc_info=exc)
+        return Response(
+            error_body("server_error", _("Internal error. Try again later.")),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body(
+            "invalid", _("Invalid input."), _validation_fields(response.data)
+        )
+        return response
+    detail = getattr(exc, "detail", None)
+    message = str(detail) if detail is not None else str(exc)
+    code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    response.data = error_body(code, message, **(getattr(exc, "extra", None) or {}))
     return response
+
+
+def not_found(request, *args, **kwargs):
+    """Any address under the API that names no endpoint."""
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)

@@ -1,0 +1,53 @@
+"""Who may call what: first-login steps, account kinds and staff roles."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import permissions
+
+from ebok.accounts.models import User
+from ebok.accounts.selectors import pending_first_login_steps
+from ebok.api.errors import FirstLoginStepRequired
+from ebok.panel.access import has_role
+
+STEP_MESSAGES = {
+    "password_change_required": _("Replace the issued password first: POST /api/v1/me/password/."),
+    "rules_acceptance_required": _(
+        "Accept the current rules of use first: POST /api/v1/me/rules/."
+    ),
+}
+
+
+class FirstLoginComplete(permissions.BasePermission):
+    """403 with the missing step until the issued password is replaced and the
+    current rules are accepted."""
+
+    def has_permission(self, request, view):
+        version = request.tenant.rules_version
+        steps = pending_first_login_steps(request.user, version)
+        if steps:
+            raise FirstLoginStepRequired(steps[0], STEP_MESSAGES[steps[0]], version)
+        return True
+
+
+class IsResident(permissions.BasePermission):
+    message = _("This endpoint is for residents' accounts.")
+
+    def has_permission(self, request, view):
+        return request.user.kind == User.Kind.RESIDENT
+
+
+class IsStaff(permissions.BasePermission):
+    """Staff of the cooperative: viewers read, operators and administrators act."""
+
+    message = _("This endpoint is for the cooperative's staff.")
+
+    def has_permission(self, request, view):
+        return has_role(request.user, User.Role.VIEWER)
+
+
+class StaffMayAct(permissions.BasePermission):
+    message = _("Your role may only read.")
+
+    def has_permission(self, request, view):
+        return request.method in permissions.SAFE_METHODS or has_role(
+            request.user, User.Role.OPERATOR
+        )
