@@ -1,11 +1,24 @@
 from django.urls import path
 
-from ebok.portal import views
+from ebok.portal.views import account, documents, premises
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", views.logout_view, name="logout"),
+    path("", premises.dashboard, name="dashboard"),
+    path("login/", account.LoginView.as_view(), name="login"),
+    path("logout/", account.logout_view, name="logout"),
+    path("haslo/", account.password_change, name="password_change"),
+    path("regulamin/", account.rules, name="rules"),
+    path("konto/", account.account, name="account"),
+    path("konto/wyloguj-wszedzie/", account.logout_everywhere, name="logout_everywhere"),
+    path("lokale/<int:premises_id>/rozrachunki/", premises.ledger, name="ledger"),
+    path("lokale/<int:premises_id>/rozrachunki.csv", premises.ledger_csv, name="ledger_csv"),
+    path("lokale/<int:premises_id>/rozrachunki.pdf", premises.ledger_pdf, name="ledger_pdf"),
+    path("lokale/<int:premises_id>/oplaty/", premises.charges, name="charges"),
+    path("lokale/<int:premises_id>/parametry/", premises.parameters, name="parameters"),
+    path("lokale/<int:premises_id>/wykresy/", premises.premises_charts, name="charts"),
+    path("dokumenty/", documents.documents, name="documents"),
+    path("dokumenty/<int:document_id>/pobierz/", documents.document_download, name="document"),
+    path("kontakt/", documents.contact, name="contact"),
 ]

@@ -1,0 +1,95 @@
+"""Login, logout, the first-login steps (password change, rules of use) and the account page."""
+
+from django.contrib import messages
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ebok import selectors
+from ebok.accounts import audit, services
+from ebok.portal.access import PASSWORD_STEP, RULES_STEP, resident_page
+from ebok.portal.forms import LoginForm, PasswordChangeForm, RulesForm
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "portal/login.html"
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return resolve_url("portal:dashboard")
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    messages.info(request, _("You have logged out."))
+    return redirect("portal:login")
+
+
+@resident_page(steps=(PASSWORD_STEP, RULES_STEP))
+def password_change(request):
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(
+                user=request.user,
+                current=form.cleaned_data["current"],
+                new=form.cleaned_data["new"],
+                request=request,
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            # change_password ended every session, this one included: keep it.
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Your password has been changed."))
+            return redirect("portal:dashboard")
+    forced = PASSWORD_STEP in request.pending_steps
+    return render(request, "portal/password_change.html", {"form": form, "forced": forced})
+
+
+@resident_page(steps=(RULES_STEP,))
+def rules(request):
+    cooperative = request.tenant
+    pending = RULES_STEP in request.pending_steps
+    form = RulesForm(request.POST or None, initial={"version": cooperative.rules_version})
+    if request.method == "POST" and pending and form.is_valid():
+        try:
+            services.accept_rules(
+                user=request.user,
+                version=form.cleaned_data["version"],
+                current_version=cooperative.rules_version,
+                request=request,
+            )
+        except ValidationError:
+            messages.warning(
+                request,
+                _("The rules changed while you were reading them. Please read the current rules."),
+            )
+            return redirect("portal:rules")
+        messages.success(request, _("Thank you. You have accepted the rules of use."))
+        return redirect("portal:dashboard")
+    return render(request, "portal/rules.html", {"form": form, "pending": pending})
+
+
+@resident_page
+def account(request):
+    context = {"logins": list(selectors.recent_logins(request.user))}
+    return render(request, "portal/account.html", context)
+
+
+@require_POST
+@resident_page
+def logout_everywhere(request):
+    """End every other session and API token of the account; this one stays."""
+    user = request.user
+    services.end_sessions(user, keep_session_key=request.session.session_key)
+    update_session_auth_hash(request, user)
+    audit.record("account.sessions_ended", actor=user, target=user, request=request)
+    messages.success(request, _("You have been logged out on every other device."))
+    return redirect("portal:account")
