@@ -1,7 +1,10 @@
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
-from tenants.models import Cooperative, Domain
+from tenants.models import ConnectorSettings, Cooperative, Domain
 
 
 def public_cooperative() -> Cooperative:
@@ -31,3 +34,41 @@ def cooperatives():
     return Cooperative.objects.exclude(schema_name=get_public_schema_name()).prefetch_related(
         "domains"
     )
+
+
+STALE_AFTER_DAYS = 3
+
+
+@dataclass(frozen=True)
+class SyncHealth:
+    """What the operators' console shows of a cooperative: never residents' data."""
+
+    cooperative: Cooperative
+    connector: ConnectorSettings | None
+    data_age_days: int | None
+    status: str  # suspended, unconfigured, failing, stale, ok
+
+
+def _status(cooperative, row, age) -> str:
+    if not cooperative.is_active:
+        return "suspended"
+    if row is None:
+        return "unconfigured"
+    if row.last_failure_at and (
+        not row.last_success_at or row.last_failure_at > row.last_success_at
+    ):
+        return "failing"
+    if age is None or age > STALE_AFTER_DAYS:
+        return "stale"
+    return "ok"
+
+
+def sync_health() -> list[SyncHealth]:
+    """Every cooperative with its connector's health and domains, in two queries."""
+    today = timezone.localdate()
+    rows = []
+    for cooperative in cooperatives().select_related("connector_settings"):
+        row = getattr(cooperative, "connector_settings", None)
+        age = (today - row.data_as_of).days if row and row.data_as_of else None
+        rows.append(SyncHealth(cooperative, row, age, _status(cooperative, row, age)))
+    return rows

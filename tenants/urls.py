@@ -1,8 +1,15 @@
 from django.urls import path
-from django.views.generic import RedirectView
+
+from tenants import views
 
 app_name = "operator"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
+    path("", views.console_home, name="home"),
+    path("login/", views.OperatorLoginView.as_view(), name="login"),
+    path("logout/", views.operator_logout, name="logout"),
+    path("cooperatives/new/", views.console_onboard, name="onboard"),
+    path("cooperatives/<str:code>/suspend/", views.console_suspend, name="suspend"),
+    path("cooperatives/<str:code>/resume/", views.console_resume, name="resume"),
+    path("audit/", views.console_audit, name="audit"),
 ]

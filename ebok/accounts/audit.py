@@ -17,14 +17,14 @@ def record(action: str, *, actor=None, target=None, request=None, **details) -> 
     assert not FORBIDDEN_DETAIL_KEYS & set(details), "secrets never go to the audit log"
     return AuditEvent.objects.create(
         action=action,
-        actor_login=_login_of(actor),
-        target_login=_login_of(target),
+        actor_login=login_of(actor),
+        target_login=login_of(target),
         ip_address=client_ip(request),
         details=details,
     )
 
 
-def _login_of(user_or_login) -> str:
+def login_of(user_or_login) -> str:
     if user_or_login is None:
         return ""
     if isinstance(user_or_login, str):

@@ -267,7 +267,7 @@ def erase_account(
     else:
         end_sessions(user)
     record = ErasureRecord.objects.create(
-        erased_by=getattr(actor, "login", "") or "system",
+        erased_by=audit.login_of(actor) or "system",
         request_date=request_date,
         request_reference=reference[:100],
         person_source_id=user.person_source_id,

@@ -6,10 +6,9 @@ import secrets
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from PIL import Image
 
-from connectors.schedule import parse_schedule
+from connectors.services import set_schedule
 from ebok.accounts import audit
 from tenants.middleware import forget_cached_hosts
 
@@ -73,14 +72,13 @@ def update_cooperative_settings(
 
 @transaction.atomic
 def update_schedule(connector_settings, *, schedule: str, enabled: bool, actor=None, request=None):
-    connector_settings.schedule = parse_schedule(schedule).text
+    set_schedule(connector_settings, schedule)
     connector_settings.enabled = enabled
-    connector_settings.next_run_at = parse_schedule(schedule).next_after(timezone.now())
-    connector_settings.save(update_fields=["schedule", "enabled", "next_run_at"])
+    connector_settings.save(update_fields=["enabled"])
     audit.record(
         "connector.schedule_changed",
         actor=actor,
         request=request,
-        schedule=schedule,
+        schedule=connector_settings.schedule,
         enabled=enabled,
     )

@@ -4,6 +4,7 @@ it needs (see ``access``)."""
 
 import base64
 import csv
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,8 +22,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_POST
 
 from connectors.models import SyncRun
+from connectors.services import start_sync
+from connectors.zsi.errors import PackageProblem
+from ebok.accounts import audit, services
 from ebok.accounts import selectors as accounts
-from ebok.accounts import services
 from ebok.accounts.models import User
 from ebok.panel import forms, letter
 from ebok.panel import selectors as panel
@@ -323,10 +326,18 @@ def _connector_settings(cooperative):
     return getattr(cooperative, "connector_settings", None)
 
 
+def _since(request):
+    """The moment "sync now" was pressed (epoch milliseconds in the query)."""
+    value = request.GET.get("since", "")
+    if not value.isdigit():
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+
+
 @require_GET
 @viewer_required
 def sync_status(request):
-    watch = request.GET.get("run", "")
+    since = _since(request)
     return render(
         request,
         "panel/sync.html",
@@ -334,33 +345,58 @@ def sync_status(request):
             "runs": SyncRun.objects.order_by("-started_at", "-id")[:RUNS_SHOWN],
             "connector": _connector_settings(request.tenant),
             "can_start": has_role(request.user, User.Role.OPERATOR),
-            "watch": int(watch) if watch.isdigit() else None,
+            "watch_since": request.GET["since"] if since else "",
         },
     )
 
 
-@require_GET
-@viewer_required
-def sync_run(request, pk):
-    return render(request, "panel/sync_run.html", {"run": get_object_or_404(SyncRun, pk=pk)})
+@require_POST
+@operator_required
+def sync_start(request):
+    if _connector_settings(request.tenant) is None:
+        messages.error(request, _("No connector is configured for this cooperative yet."))
+        return redirect("panel:sync")
+    since = int(timezone.now().timestamp() * 1000)
+    start_sync(request.tenant, trigger="manual")
+    audit.record("sync.started", actor=request.user, request=request)
+    return redirect(f"{reverse('panel:sync')}?since={since}")
 
 
 @require_GET
 @viewer_required
-def sync_progress(request, pk):
-    run = get_object_or_404(SyncRun, pk=pk)
+def sync_progress(request):
+    """The latest run started since "sync now" was pressed, for the live display."""
+    since = _since(request)
+    run = SyncRun.objects.order_by("-started_at", "-id").first()
+    if since is None or run is None or run.started_at < since:
+        return JsonResponse({"state": "waiting"})
     return JsonResponse(
         {
+            "state": "finished" if run.finished_at else "running",
             "id": run.pk,
             "outcome": run.outcome,
             "outcome_label": run.get_outcome_display(),
-            "finished": run.finished_at is not None,
             "progress": run.progress,
             "counts": run.counts,
             "errors": len(run.errors),
             "url": reverse("panel:sync_run", args=[run.pk]),
         }
     )
+
+
+def _readable(error) -> str:
+    try:
+        return str(PackageProblem(**error))
+    except TypeError:
+        return str(error)
+
+
+@require_GET
+@viewer_required
+def sync_run(request, pk):
+    run = get_object_or_404(SyncRun, pk=pk)
+    problems = [_readable(error) for error in run.errors]
+    return render(request, "panel/sync_run.html", {"run": run, "problems": problems})
 
 
 @admin_required

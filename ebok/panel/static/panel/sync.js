@@ -1,19 +1,19 @@
-// Live progress of a sync started with "Sync now": polls the run's small JSON
-// endpoint until the run has finished, then reloads the list of runs.
+// Live progress of a sync started with "Sync now": polls a small JSON endpoint
+// until the run has finished, then reloads the list of runs.
 (function () {
   "use strict";
   var box = document.getElementById("sync-progress");
   if (!box || !box.dataset.progressUrl) { return; }
   var url = box.dataset.progressUrl;
 
-  function describe(run) {
+  function describe(progress) {
     var parts = [];
-    var progress = run.progress || {};
-    if (progress.stage) { parts.push(progress.stage); }
-    if (progress.done !== undefined && progress.total) {
-      parts.push(progress.done + " / " + progress.total);
+    if (progress.phase) { parts.push(progress.phase); }
+    if (progress.file) { parts.push(progress.file); }
+    if (progress.bytes) {
+      parts.push(Math.round(100 * (progress.bytes_done || 0) / progress.bytes) + "%");
     }
-    if (progress.message) { parts.push(progress.message); }
+    if (progress.rows) { parts.push(progress.rows + " " + box.dataset.rowsLabel); }
     return parts.join(" · ");
   }
 
@@ -26,19 +26,24 @@
         return response.json();
       })
       .then(function (run) {
-        if (run.finished) {
-          show(box.dataset.doneLabel + " " + run.outcome_label);
+        box.dataset.state = run.state;
+        if (run.state === "finished") {
           box.dataset.outcome = run.outcome;
+          show(box.dataset.doneLabel + " " + run.outcome_label);
           window.setTimeout(function () {
             window.location.assign(window.location.pathname);
-          }, 1500);
+          }, 2000);
           return;
         }
-        show(box.dataset.runningLabel + " " + describe(run));
+        if (run.state === "running") {
+          show(box.dataset.runningLabel + " " + describe(run.progress || {}));
+        } else {
+          show(box.dataset.waitingLabel);
+        }
         window.setTimeout(poll, 1000);
       })
       .catch(function () { window.setTimeout(poll, 3000); });
   }
-  show(box.dataset.runningLabel);
+  show(box.dataset.waitingLabel);
   poll();
 })();
