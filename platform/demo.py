@@ -67,6 +67,7 @@ tel. 71 303 93 58.
 identyfikatora i hasła przez właściciela – użytkownika osobom trzecim.
 """
 STAFF_LOGIN = "kierownik.czynszow"
+STAFF_NAME = "Kierownik Działu Czynszów"
 OPERATOR_LOGIN = "operator"
 PACKAGE = {"premises": 200, "years": 3, "seed": 1}
 SCHEDULE = "every 15m"
@@ -272,10 +273,17 @@ class Demo:
             staff = User.objects.filter(login=STAFF_LOGIN).first()
         if staff is None:
             text = self.command(
-                "create_staff", "--cooperative", CODE, "--login", STAFF_LOGIN, "--role", "admin"
+                "create_staff",
+                "--cooperative",
+                CODE,
+                "--login",
+                STAFF_LOGIN,
+                "--role",
+                "admin",
+                "--name",
+                STAFF_NAME,
             )
-            logins["staff"] = {"login": STAFF_LOGIN, **self.credentials(text)}
-            logins["staff"]["login"] = STAFF_LOGIN
+            logins["staff"] = {**self.credentials(text), "login": STAFF_LOGIN}
         else:
             with self.in_odra():
                 noted = logins.get("staff", {}).get("password", "")
