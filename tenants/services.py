@@ -1,10 +1,14 @@
 """Writes on the public schema: onboarding, suspension."""
 
+import logging
 import re
 
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
+from django_tenants.clone import CloneSchema
+from django_tenants.models import TenantMixin
+from django_tenants.signals import post_schema_sync
 from django_tenants.utils import schema_exists
 
 from tenants.middleware import forget_cached_hosts
@@ -12,6 +16,7 @@ from tenants.models import Cooperative, Domain
 from tenants.subdomains import domain_for_code
 
 CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,19}$")
+logger = logging.getLogger(__name__)
 
 
 class OnboardingError(Exception):
@@ -50,10 +55,136 @@ def onboard_cooperative(
         raise OnboardingError(f"The domain {domain} is already in use.")
     ensure_template_schema()
     cooperative = Cooperative(schema_name=code.lower(), code=code, name=name.strip(), **details)
+    # The schema is cloned here rather than by TenantMixin.save(): see clone_template_schema.
+    cooperative.auto_create_schema = False
     cooperative.save(verbosity=0)
+    clone_template_schema(cooperative.schema_name)
+    post_schema_sync.send(sender=TenantMixin, tenant=cooperative.serializable_fields())
     Domain.objects.create(domain=domain, tenant=cooperative, is_primary=True)
     connection.set_schema_to_public()
     return cooperative
+
+
+# --- Cloning the template schema ---------------------------------------------------
+#
+# django-tenants' clone_schema() is a generic PL/pgSQL function whose catalog queries
+# (pg_indexes, information_schema) read every schema of the database: cloning takes
+# ~0.5 s with 3 cooperatives and ~5 s with 100 (docs/decisions/0008-fast-template-clone.md).
+# Our template holds only tables, their indexes and constraints, and identity sequences,
+# so a clone is a fixed list of statements read from the template's own catalog rows
+# (looked up by OID) and sent in one round trip; the migration rows, content types and
+# permissions of the template are copied with the tables, so nothing needs faking after.
+# A template holding anything else is cloned by django-tenants' function, as before.
+
+_UNSUPPORTED_IN_TEMPLATE_SQL = """
+SELECT (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s
+          AND (c.relkind NOT IN ('r', 'i', 'S') OR c.relacl IS NOT NULL))
+     + (SELECT count(*) FROM pg_class s WHERE s.relnamespace = %(ns)s AND s.relkind = 'S'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                          AND d.objid = s.oid AND d.deptype = 'i'))
+     + (SELECT count(*) FROM pg_proc WHERE pronamespace = %(ns)s)
+     + (SELECT count(*) FROM pg_type t WHERE t.typnamespace = %(ns)s AND t.typrelid = 0
+          AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typrelid <> 0))
+     + (SELECT count(*) FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+          WHERE c.relnamespace = %(ns)s AND NOT g.tgisinternal)
+     + (SELECT count(*) FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+          WHERE c.relnamespace = %(ns)s)
+     + (SELECT count(*) FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+          WHERE c.relnamespace = %(ns)s)
+     + (SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE c.relnamespace = %(ns)s)
+     + (SELECT count(*) FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid
+          WHERE c.relnamespace = %(ns)s AND pg_get_expr(a.adbin, a.adrelid) LIKE 'nextval(%%')
+     + (SELECT count(*) FROM pg_statistic_ext WHERE stxnamespace = %(ns)s)
+     + (SELECT count(*) FROM pg_namespace n WHERE n.oid = %(ns)s AND n.nspacl IS NOT NULL)
+"""
+
+# One row per statement, in the order they run: tables, their rows, constraints
+# (keys before the foreign keys that need them), then the indexes no constraint owns.
+_TEMPLATE_OBJECTS_SQL = """
+WITH tables AS (
+    SELECT c.oid, c.relname FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'
+)
+SELECT 1, t.relname, NULL, NULL, NULL FROM tables t
+UNION ALL
+SELECT 2, t.relname, k.conname, k.contype::text, pg_get_constraintdef(k.oid)
+FROM tables t JOIN pg_constraint k ON k.conrelid = t.oid
+UNION ALL
+SELECT 3, t.relname, i.relname, NULL, pg_get_indexdef(x.indexrelid)
+FROM tables t JOIN pg_index x ON x.indrelid = t.oid JOIN pg_class i ON i.oid = x.indexrelid
+WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid
+                  AND k.conrelid = t.oid AND k.contype IN ('p', 'u', 'x'))
+UNION ALL
+SELECT 4, t.relname, a.attname, NULL,
+       pg_get_serial_sequence(format('%%I.%%I', %(template)s::text, t.relname), a.attname)
+FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attidentity <> ''
+"""
+
+_CONSTRAINT_ORDER = {"p": 0, "u": 1, "x": 1, "c": 2, "f": 3}
+
+
+def clone_template_schema(schema: str) -> None:
+    """Create ``schema`` as a copy of the template schema: tables, rows, keys, indexes."""
+    template = settings.TENANT_BASE_SCHEMA
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::regnamespace::oid, quote_ident(%s)", [template, template])
+        namespace, printed_template = cursor.fetchone()
+        cursor.execute(_UNSUPPORTED_IN_TEMPLATE_SQL, {"ns": namespace})
+        if cursor.fetchone()[0]:
+            logger.warning("Template %s holds more than tables: generic clone.", template)
+            CloneSchema().clone_schema(template, schema, "DATA", set_connection=False)
+            return
+        cursor.execute(_TEMPLATE_OBJECTS_SQL, {"ns": namespace, "template": template})
+        rows = cursor.fetchall()
+        tables = sorted(row[1] for row in rows if row[0] == 1)
+        positions = _identity_positions(cursor, [row for row in rows if row[0] == 4])
+
+        src, dst = quote(template), quote(schema)
+        # Definitions name other tables of the template with its schema; point them home.
+        qualified = re.compile(rf"(REFERENCES|ON(?: ONLY)?) {re.escape(printed_template)}\.")
+
+        def home(definition: str) -> str:
+            return qualified.sub(lambda m: f"{m.group(1)} {dst}.", definition)
+
+        statements = [f"CREATE SCHEMA {dst}"]
+        for table in tables:
+            statements.append(
+                f"CREATE TABLE {dst}.{quote(table)} (LIKE {src}.{quote(table)} INCLUDING DEFAULTS"
+                " INCLUDING IDENTITY INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS"
+                " INCLUDING COMPRESSION)"
+            )
+            statements.append(
+                f"INSERT INTO {dst}.{quote(table)} OVERRIDING SYSTEM VALUE"
+                f" SELECT * FROM {src}.{quote(table)}"
+            )
+        constraints = sorted(
+            (row for row in rows if row[0] == 2), key=lambda row: _CONSTRAINT_ORDER[row[3]]
+        )
+        for _, table, name, _, definition in constraints:
+            statements.append(
+                f"ALTER TABLE {dst}.{quote(table)} ADD CONSTRAINT {quote(name)} {home(definition)}"
+            )
+        statements += [home(row[4]) for row in rows if row[0] == 3]
+        for (table, column), (last_value, is_called) in positions.items():
+            statements.append(
+                f"SELECT setval(pg_get_serial_sequence('{dst}.{quote(table)}', '{column}'),"
+                f" {int(last_value)}, {'true' if is_called else 'false'})"
+            )
+        cursor.execute(";\n".join(statements))
+
+
+def _identity_positions(cursor, identities) -> dict:
+    """Where each identity sequence of the template stands, in one query."""
+    if not identities:
+        return {}
+    parts, params = [], []
+    for _, table, column, _, sequence in identities:
+        # ``sequence`` comes quoted as needed from pg_get_serial_sequence.
+        parts.append(f"SELECT %s, %s, last_value, is_called FROM {sequence}")
+        params += [table, column]
+    cursor.execute(" UNION ALL ".join(parts), params)
+    return {(table, column): (last, called) for table, column, last, called in cursor.fetchall()}
 
 
 def suspend_cooperative(cooperative: Cooperative, *, reason: str = "") -> None:
