@@ -81,6 +81,8 @@ def open_apply_connection(schema: str) -> psycopg.Connection:
         # Staging sorts and hashes of a large ledger: give them memory, not disk.
         cur.execute("SET work_mem TO '256MB'")
         cur.execute("SET maintenance_work_mem TO '512MB'")
+        # Compiling the wide validation expressions costs more than it saves.
+        cur.execute("SET jit TO off")
     return conn
 
 

@@ -113,13 +113,17 @@ class LedgerEntry(models.Model):
         INTEREST = "ODS", _("interest")
         SETTLEMENT = "ROZ", _("settlement")
 
-    source_id = models.CharField(max_length=40, unique=True)  # ID_ZAPISU
+    # The largest table: only the indexes the import and the portal use (a
+    # UniqueConstraint has no extra varchar_pattern_ops index; the composite
+    # index below serves lookups by premises).
+    source_id = models.CharField(max_length=40)  # ID_ZAPISU
     premises = models.ForeignKey(
         Premises,
         to_field="source_id",
         on_delete=models.DO_NOTHING,
         related_name="ledger",
         db_constraint=False,
+        db_index=False,
     )
     posted_on = models.DateField()
     document_date = models.DateField(null=True, blank=True)
@@ -132,6 +136,9 @@ class LedgerEntry(models.Model):
 
     class Meta:
         db_table = "ebok_ledger_entry"
+        constraints = [
+            models.UniqueConstraint(fields=["source_id"], name="ledger_source_id_unique")
+        ]
         indexes = [
             models.Index(fields=["premises", "posted_on", "id"], name="ledger_premises_posted")
         ]

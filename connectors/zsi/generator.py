@@ -387,7 +387,7 @@ def generate_full(
                     f"{text};{money(debit)};{money(credit)};Z"
                 )
 
-            opening = rng.randrange(-5000, 30000)
+            opening = rng.randrange(-5000, 30000) or 1
             entry(
                 months[0].isoformat(),
                 "",
