@@ -23,7 +23,8 @@ CATALOG = {
         WHERE c.relnamespace = %s::regnamespace""",
     "indexes": """
         SELECT c.relname, i.relname, pg_get_indexdef(i.oid)
-        FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+        FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid
+        JOIN pg_class i ON i.oid = x.indexrelid
         WHERE c.relnamespace = %s::regnamespace""",
     "identities": """
         SELECT c.relname, a.attname, s.seqstart, s.seqincrement
@@ -49,7 +50,8 @@ def describe(schema: str) -> dict:
         counts = []
         for table in tables:
             cursor.execute(
-                f'SELECT count(*), md5(string_agg(t::text, \',\' ORDER BY t::text)) FROM "{schema}"."{table}" t'
+                "SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t::text))"
+                f' FROM "{schema}"."{table}" t'
             )
             counts.append((table, *cursor.fetchone()))
         description["rows"] = counts
@@ -112,6 +114,7 @@ def test_fast_clone_keeps_its_tables_apart_from_the_template():
         cursor.execute(
             "SELECT count(*) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
             " JOIN pg_class c ON c.oid = x.indrelid"
-            " WHERE i.relnamespace = 'clone_apart'::regnamespace AND c.relnamespace <> i.relnamespace"
+            " WHERE i.relnamespace = 'clone_apart'::regnamespace"
+            " AND c.relnamespace <> i.relnamespace"
         )
         assert cursor.fetchone()[0] == 0
