@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from ebok.accounts import services
+from tenants.middleware import forget_cached_hosts
 from tests.support import data
 
 # Throttling has its own tests; everywhere else it must not get in the way.
@@ -16,6 +17,21 @@ GENEROUS_RATES = {"ip": "100000/min", "token": "100000/min", "login": "100000/mi
 @pytest.fixture(autouse=True)
 def _generous_rates(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": GENEROUS_RATES}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is what production uses (and the live-server tests); here it would only
+    # make every account of every fixture slow to create.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_host_cache():
+    # A cooperative changed by a test (then rolled back) must not outlive it in the cache.
+    forget_cached_hosts()
+    yield
+    forget_cached_hosts()
 
 
 @dataclass
