@@ -99,13 +99,19 @@ class _LedgerPdf(FPDF):
     def footer(self):
         self.set_y(-12)
         self.set_font("DejaVu", size=7)
-        self.cell(0, 5, self.footer_text, align="L")
+        half = self.epw / 2
+        self.cell(half, 5, self.footer_text, align="L")
         self.cell(
-            0,
+            half,
             5,
             _("Page %(page)s of %(pages)s") % {"page": self.page_no(), "pages": "{nb}"},
             align="R",
         )
+
+
+def _line(pdf: FPDF, height: float, text: str) -> None:
+    """A paragraph across the page; the next one starts at the left margin."""
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
 
 def ledger_pdf(export: LedgerExport) -> bytes:
@@ -121,17 +127,17 @@ def ledger_pdf(export: LedgerExport) -> bytes:
     pdf.add_page()
 
     pdf.set_font("DejaVu", "B", 13)
-    pdf.multi_cell(0, 7, _("Ledger of %(account)s") % {"account": premises.account_number})
+    _line(pdf, 7, _("Ledger of %(account)s") % {"account": premises.account_number})
     pdf.set_font("DejaVu", size=9)
     for line in (
         export.cooperative_name,
         f"{labels.label(labels.PREMISES_KINDS, premises.kind)}: {premises.address}",
         _("Period: %(period)s") % {"period": export.period},
     ):
-        pdf.multi_cell(0, 5, line)
+        _line(pdf, 5, line)
     if export.opening_balance is not None:
-        pdf.multi_cell(
-            0,
+        _line(
+            pdf,
             5,
             _("Balance at the start of the period: %(amount)s")
             % {"amount": format_money(export.opening_balance)},
@@ -166,5 +172,5 @@ def ledger_pdf(export: LedgerExport) -> bytes:
         )
     pdf.ln(3)
     pdf.set_font("DejaVu", size=8)
-    pdf.multi_cell(0, 4.5, export.notice)
+    _line(pdf, 4.5, export.notice)
     return bytes(pdf.output())

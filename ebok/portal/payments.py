@@ -58,9 +58,15 @@ def qr_payload(*, nrb: str, amount: Decimal, recipient: str, title: str, nip: st
     return "|".join(fields)
 
 
+def qr_code(payload: str) -> segno.QRCode:
+    # Byte mode in UTF-8, level L and no ECI header, as banking apps expect.
+    return segno.make(payload, error="l", boost_error=False, micro=False, encoding="utf-8")
+
+
 @lru_cache(maxsize=512)
 def qr_data_uri(payload: str) -> str:
     """An SVG ``data:`` URI (the CSP allows images from ``data:``); cached, as a
     resident sees the same code on every visit until the balance changes."""
-    code = segno.make(payload, error="l", boost_error=False, micro=False, encoding="utf-8")
-    return code.svg_data_uri(scale=1, border=4, omitsize=True, dark="#000", light="#fff")
+    return qr_code(payload).svg_data_uri(
+        scale=1, border=4, omitsize=True, dark="#000", light="#fff"
+    )

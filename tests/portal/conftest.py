@@ -58,7 +58,14 @@ def fill_premises(premises, prefix: str, *, months: int = 3, year: int = 2026) -
 
 
 @pytest.fixture
-def home(odra, in_schema):
+def fast_hashing(settings):
+    """Argon2 costs ~0.1–0.5 s a hash: too slow for accounts made in every test.
+    Tests of logging in with a password still run the real hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def home(odra, in_schema, fast_hashing):
     """household() in ODRA with ready accounts, ledgers and documents."""
     with in_schema(odra):
         people = data.household()
