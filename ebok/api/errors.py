@@ -7,8 +7,9 @@ unexpected all leave the API in that shape.
 
 import logging
 
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -59,6 +60,10 @@ def _translate(exc):
         return exceptions.ValidationError(detail)
     if isinstance(exc, AccountError):
         return Conflict(str(exc))
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied()
     return exc
 
 
