@@ -43,8 +43,10 @@ PORTAL_PORT = os.environ.get("PORTAL_PORT", "" if PRODUCTION else "8000")
 # --- Tenancy -----------------------------------------------------------------
 
 SHARED_APPS = [
-    "django_tenants",
+    # Before django_tenants, so that tenants' migrate_schemas (which also migrates the
+    # template schema) wins over django-tenants' command of the same name.
     "tenants",
+    "django_tenants",
     "ebok.accounts",
     "django.contrib.contenttypes",
     "django.contrib.auth",

@@ -1,5 +1,6 @@
 """Writes on the public schema: onboarding, suspension."""
 
+import functools
 import logging
 import re
 
@@ -24,13 +25,44 @@ class OnboardingError(Exception):
 
 
 def ensure_template_schema() -> None:
-    """Create and migrate the schema new cooperatives are cloned from, if missing."""
+    """Create the schema new cooperatives are cloned from, or bring it up to date:
+    a cooperative is never cloned from a template behind the code's migrations."""
     template = settings.TENANT_BASE_SCHEMA
-    if schema_exists(template):
+    if not schema_exists(template):
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{template}"')
+    elif template_is_current():
         return
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE SCHEMA "{template}"')
     call_command("migrate_schemas", schema_name=template, interactive=False, verbosity=0)
+
+
+def template_is_current() -> bool:
+    """Whether the template has every tenant app's latest migration (one query)."""
+    leaves = _tenant_leaf_migrations()
+    table = f"{connection.ops.quote_name(settings.TENANT_BASE_SCHEMA)}.django_migrations"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+        if not cursor.fetchone()[0]:
+            return False
+        rows = ", ".join(["(%s, %s)"] * len(leaves))
+        cursor.execute(
+            f"SELECT count(DISTINCT (app, name)) FROM {table} WHERE (app, name) IN ({rows})",
+            [part for leaf in leaves for part in leaf],
+        )
+        return cursor.fetchone()[0] == len(leaves)
+
+
+@functools.cache
+def _tenant_leaf_migrations() -> tuple[tuple[str, str], ...]:
+    """The last migration of each tenant app, as the code has them (read once per process)."""
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    labels = {
+        config.label for config in apps.get_app_configs() if config.name in settings.TENANT_APPS
+    }
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    return tuple(sorted(leaf for label in labels for leaf in graph.leaf_nodes(label)))
 
 
 @transaction.atomic
