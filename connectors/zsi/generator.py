@@ -139,19 +139,15 @@ class PackageWriter:
                 shutil.rmtree(self.out)
             else:
                 self.out.unlink()
-        self.zip = None
-        if self.out.suffix.lower() == ".zip":
-            self.out.parent.mkdir(parents=True, exist_ok=True)
-            self.zip = zipfile.ZipFile(self.out, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
-        else:
-            self.out.mkdir(parents=True)
+        # Files are written side by side (several at once), then zipped if asked.
+        self.zip = self.out.suffix.lower() == ".zip"
+        self.folder = self.out.with_name(self.out.name + ".parts") if self.zip else self.out
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True)
 
     def _open(self, name: str):
-        if self.zip is not None:
-            info = zipfile.ZipInfo(name, date_time=self.stamp.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            return self.zip.open(info, "w", force_zip64=True)
-        path = self.out / name
+        path = self.folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         return open(path, "wb")  # noqa: SIM115 - closed by csv()
 
@@ -161,7 +157,7 @@ class PackageWriter:
         class _Ctx:
             def __enter__(self):
                 self.raw = writer._open(file.name)
-                self.buffered = io.BufferedWriter(self.raw, 1024 * 1024) if writer.zip else self.raw
+                self.buffered = self.raw
                 self.csv = _CsvOut(self.buffered, writer.codec, file.header)
                 return self.csv
 
@@ -197,8 +193,19 @@ class PackageWriter:
         lines += [f"PLIK={name};{rows};{sha}" for name, rows, sha in self.listed]
         with self._open(S.HEADER_FILE) as out:
             out.write(("\r\n".join(lines) + "\r\n").encode("ascii"))
-        if self.zip is not None:
-            self.zip.close()
+        if self.zip:
+            stamp = self.stamp.timetuple()[:6]
+            with zipfile.ZipFile(self.out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+                for path in sorted(self.folder.rglob("*")):
+                    if path.is_file():
+                        info = zipfile.ZipInfo(path.relative_to(self.folder).as_posix(), stamp)
+                        info.compress_type = zipfile.ZIP_DEFLATED
+                        with (
+                            open(path, "rb") as src,
+                            archive.open(info, "w", force_zip64=True) as dst,
+                        ):
+                            shutil.copyfileobj(src, dst, 1024 * 1024)
+            shutil.rmtree(self.folder)
         return self.out
 
 
