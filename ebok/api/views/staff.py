@@ -51,7 +51,8 @@ class PersonSearchView(StaffAPIMixin, ListAPIView):
         self.paginate_queryset(found)
         # The page as a queryset again, so the cards' reads stay a few queries.
         page = self.paginator.page
-        cards = people.people_cards(found[page.start_index() - 1 : page.end_index()])
+        bottom = (page.number - 1) * page.paginator.per_page
+        cards = people.people_cards(found[bottom : bottom + len(page)])
         return self.get_paginated_response(PersonSerializer(cards, many=True).data)
 
     @extend_schema(

@@ -1,0 +1,247 @@
+"""Staff endpoints: people search, the account lifecycle, syncs; roles."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from connectors.models import SyncRun
+from ebok.accounts.models import User
+from ebok.models import ApiToken, ErasureRecord
+from tests.api.conftest import error_of
+from tests.support.data import RESIDENT_PASSWORD
+
+ACTIONS = ["grant", "regenerate", "block", "unblock", "erase"]
+
+
+@pytest.fixture
+def admin(household, odra_api):
+    return odra_api.as_(household["admin_token"])
+
+
+@pytest.fixture
+def operator(household, odra_api):
+    return odra_api.as_(household["operator_token"])
+
+
+@pytest.fixture
+def viewer(household, odra_api):
+    return odra_api.as_(household["viewer_token"])
+
+
+def _login(api, login_name, password):
+    return api.post("auth/token/", {"login": login_name, "password": password}, token="")
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("kowal", ["O1", "O2"]),
+        ("Anna Kowalska", ["O1"]),
+        ("K00002", ["O3"]),  # account number of Nowak's flat
+        ("Kwiatowa 1/101", ["O1"]),  # the garage's address
+        ("anna@example.pl", ["O1"]),
+        ("nikogo", []),
+    ],
+)
+def test_people_search(household, viewer, q, found):
+    body = viewer.get("staff/persons/", {"q": q}).json()
+    assert [person["id"] for person in body["results"]] == found
+    assert body["count"] == len(found)
+
+
+def test_search_shows_premises_and_account_state(household, viewer):
+    (anna,) = viewer.get("staff/persons/", {"q": "Anna"}).json()["results"]
+    assert anna["last_name"] == "Kowalska"
+    assert sorted(p["source_id"] for p in anna["premises"]) == ["G1", "L1"]
+    assert anna["account"]["login"] == "res.o1"
+    assert anna["account"]["state"] == "active"
+    (jan,) = viewer.get("staff/persons/", {"q": "Jan"}).json()["results"]
+    assert jan["account"] is None
+    # A former title is not one of the person's premises any more.
+    (piotr,) = viewer.get("staff/persons/", {"q": "Nowak"}).json()["results"]
+    assert [p["source_id"] for p in piotr["premises"]] == ["L2"]
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "x" * 101}])
+def test_search_needs_a_query_of_sensible_length(household, viewer, params):
+    response = viewer.get("staff/persons/", params)
+    assert response.status_code == 400
+    assert "q" in error_of(response)["fields"]
+
+
+def test_person_detail_and_unknown_person(household, viewer):
+    assert viewer.get("staff/persons/O3/").json()["account"]["login"] == "res.o3"
+    response = viewer.get("staff/persons/NOBODY/")
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+
+
+def test_grant_returns_the_issued_password_once(household, operator, odra_api, odra, in_schema):
+    response = operator.post("staff/persons/O2/grant/")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["person"] == "O2"
+    assert body["login"].startswith("kowalski.")
+    token = _login(odra_api, body["login"], body["password"])
+    assert token.status_code == 201
+    pending = odra_api.as_(token.json()["token"]).get("premises/")
+    assert error_of(pending)["code"] == "password_change_required"
+    with in_schema(odra):
+        account = User.objects.get(login=body["login"])
+        assert not account.check_password("") and account.password != body["password"]
+    detail = operator.get("staff/persons/O2/").json()
+    assert detail["account"]["state"] == "pending"
+    assert body["password"] not in str(detail)
+
+    again = operator.post("staff/persons/O2/grant/")
+    assert again.status_code == 409
+    assert error_of(again)["code"] == "conflict"
+
+
+def test_regenerate_ends_the_old_password_and_every_token(household, operator, odra_api):
+    response = operator.post("staff/persons/O1/regenerate/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["login"] == "res.o1"
+    assert odra_api.as_(household["anna_token"]).get("premises/").status_code == 401
+    assert _login(odra_api, "res.o1", RESIDENT_PASSWORD).status_code == 401
+    assert _login(odra_api, "res.o1", body["password"]).status_code == 201
+
+
+def test_block_and_unblock(household, operator, odra_api, odra, in_schema):
+    response = operator.post("staff/persons/O1/block/", {"reason": "misuse", "note": "spam"})
+    assert response.status_code == 200
+    account = response.json()["account"]
+    assert (account["state"], account["block_reason"], account["block_note"]) == (
+        "blocked",
+        "misuse",
+        "spam",
+    )
+    with in_schema(odra):
+        assert not ApiToken.objects.filter(user=household["anna"]).exists()
+    assert odra_api.as_(household["anna_token"]).get("premises/").status_code == 401
+    assert _login(odra_api, "res.o1", RESIDENT_PASSWORD).status_code == 401
+    assert operator.post("staff/persons/O1/block/", {"reason": "misuse"}).status_code == 409
+
+    unblocked = operator.post("staff/persons/O1/unblock/")
+    assert unblocked.json()["account"]["state"] == "active"
+    assert _login(odra_api, "res.o1", RESIDENT_PASSWORD).status_code == 201
+    assert operator.post("staff/persons/O1/unblock/").status_code == 409
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"reason": "boredom"}, {"reason": 1}, {"reason": "misuse", "note": 5}]
+)
+def test_block_needs_a_known_reason(household, operator, body):
+    response = operator.post("staff/persons/O1/block/", body)
+    assert response.status_code == 400
+    assert error_of(response)["fields"]
+
+
+def test_erase_on_request(household, admin, odra_api, odra, in_schema):
+    response = admin.post(
+        "staff/persons/O1/erase/", {"reference": "W/12/2026", "request_date": "2026-11-20"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["person"], body["reference"], body["request_date"]) == (
+        "O1",
+        "W/12/2026",
+        "2026-11-20",
+    )
+    with in_schema(odra):
+        assert not User.objects.filter(login="res.o1").exists()
+        assert ErasureRecord.objects.filter(person_source_id="O1").exists()
+    assert odra_api.as_(household["anna_token"]).get("premises/").status_code == 401
+    detail = admin.get("staff/persons/O1/").json()
+    assert detail["account"] is None
+    assert detail["erased_at"] is not None
+    # A new account after an erasure only with an explicit confirmation.
+    assert admin.post("staff/persons/O1/grant/").status_code == 409
+    again = admin.post("staff/persons/O1/grant/", {"confirm_after_erasure": True})
+    assert again.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reference": "W/1"},
+        {"reference": "", "request_date": "2026-11-20"},
+        {"reference": "W/1", "request_date": "20.11.2026"},
+        {"reference": "W/1", "request_date": 20261120},
+    ],
+)
+def test_erase_needs_reference_and_date(household, admin, body):
+    response = admin.post("staff/persons/O1/erase/", body)
+    assert response.status_code == 400
+
+
+def test_erase_with_a_future_request_date_is_refused(household, admin):
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    response = admin.post("staff/persons/O1/erase/", {"reference": "W/1", "request_date": tomorrow})
+    assert response.status_code == 409
+
+
+@pytest.mark.parametrize("action", ["regenerate", "block", "unblock", "erase"])
+def test_actions_on_a_person_without_account_are_404(household, admin, action):
+    response = admin.post(
+        f"staff/persons/O2/{action}/",
+        {"reason": "misuse", "reference": "W/1", "request_date": "2026-11-20"},
+    )
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_actions_on_an_unknown_person_are_404(household, admin, action):
+    assert admin.post(f"staff/persons/NOBODY/{action}/").status_code == 404
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_viewers_may_only_read(household, viewer, action, odra, in_schema):
+    response = viewer.post(
+        f"staff/persons/O1/{action}/",
+        {"reason": "misuse", "reference": "W/1", "request_date": "2026-11-20"},
+    )
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "permission_denied"
+    with in_schema(odra):
+        assert User.objects.get(login="res.o1").blocked_at is None
+    assert viewer.post("staff/sync/").status_code == 403
+
+
+def test_sync_runs_newest_first(household, viewer, odra, in_schema):
+    with in_schema(odra):
+        older = SyncRun.objects.create(connector="zsi-file", outcome="applied", package_number=1)
+        newer = SyncRun.objects.create(
+            connector="zsi-file",
+            outcome="rejected",
+            package_number=2,
+            as_of=date(2026, 11, 24),
+            errors=["SALDA.CSV:3: balance does not match the ledger"],
+        )
+    runs = viewer.get("staff/sync-runs/").json()
+    assert [run["id"] for run in runs] == [newer.pk, older.pk]
+    assert runs[0]["outcome"] == "rejected"
+    assert runs[0]["as_of"] == "2026-11-24"
+    assert runs[0]["errors"] == ["SALDA.CSV:3: balance does not match the ledger"]
+    assert [run["id"] for run in viewer.get("staff/sync-runs/", {"limit": 1}).json()] == [newer.pk]
+    assert viewer.get("staff/sync-runs/", {"limit": 0}).status_code == 400
+    assert viewer.get(f"staff/sync-runs/{older.pk}/").json()["package_number"] == 1
+    assert viewer.get(f"staff/sync-runs/{newer.pk + 1000}/").status_code == 404
+
+
+def test_sync_now_starts_the_cooperatives_sync(household, operator, odra, monkeypatch):
+    started = []
+
+    def start_sync(cooperative, trigger="manual"):
+        started.append((cooperative.code, trigger))
+        return "task-42"
+
+    # The queue itself belongs to the connectors' tests; here: which sync, started how.
+    monkeypatch.setattr("connectors.services.start_sync", start_sync)
+    response = operator.post("staff/sync/")
+    assert response.status_code == 202
+    assert response.json() == {"task_id": "task-42"}
+    assert started == [("ODRA", "api")]
