@@ -67,7 +67,8 @@ class BlockForm(forms.Form):
 
 class EraseForm(forms.Form):
     request_date = forms.DateField(
-        label=_("Date of the written request"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date of the written request"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     request_reference = forms.CharField(label=_("Reference of the letter"), max_length=100)
     confirm = forms.BooleanField(
@@ -159,10 +160,14 @@ class AuditFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"list": "actions"}),
     )
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def filters(self) -> dict:
