@@ -133,7 +133,10 @@ def readings(premises: Premises) -> QuerySet[MeterReading]:
 
 def documents(user, *, kind: str | None = None) -> QuerySet[Document]:
     """The account's premises' own documents and the cooperative-wide ones, newest first."""
-    held = current_premises(user).values("source_id")
+    # The ids as a list, not a subquery: "IS NULL OR IN (list)" lets PostgreSQL
+    # combine two scans of the (premises, issued_on) index; "OR IN (subquery)"
+    # can only filter a sequential scan of every document of the cooperative.
+    held = list(current_premises(user).values_list("source_id", flat=True))
     visible = Document.objects.filter(Q(premises__isnull=True) | Q(premises_id__in=held))
     if not getattr(user, "person_source_id", ""):
         visible = Document.objects.none()
