@@ -100,8 +100,8 @@ def home(request):
 # --- People and their e-BOK accounts --------------------------------------------------
 
 
-@require_GET
 @viewer_required
+@require_GET
 def people(request):
     form = forms.SearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
@@ -119,8 +119,8 @@ def people(request):
     )
 
 
-@require_GET
 @viewer_required
+@require_GET
 def person(request, source_id):
     card = panel.person_card(source_id)
     context = {
@@ -155,8 +155,8 @@ def _resident_credentials_page(request, credentials):
 
 
 @never_cache
-@require_POST
 @operator_required
+@require_POST
 @sensitive_variables("credentials")
 def grant(request, source_id):
     card = panel.person_card(source_id)
@@ -191,8 +191,8 @@ def _account_page(account: User) -> str:
 
 
 @never_cache
-@require_POST
 @operator_required
+@require_POST
 @sensitive_variables("credentials")
 def regenerate(request, pk):
     account = _target_account(request, pk)
@@ -205,8 +205,8 @@ def regenerate(request, pk):
     return _resident_credentials_page(request, credentials)
 
 
-@require_POST
 @operator_required
+@require_POST
 def block(request, pk):
     account = _target_account(request, pk)
     form = forms.BlockForm(request.POST)
@@ -228,8 +228,8 @@ def block(request, pk):
     return redirect(_account_page(account))
 
 
-@require_POST
 @operator_required
+@require_POST
 def unblock(request, pk):
     account = _target_account(request, pk)
     try:
@@ -334,8 +334,8 @@ def _since(request):
     return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
 
 
-@require_GET
 @viewer_required
+@require_GET
 def sync_status(request):
     since = _since(request)
     return render(
@@ -350,8 +350,8 @@ def sync_status(request):
     )
 
 
-@require_POST
 @operator_required
+@require_POST
 def sync_start(request):
     if _connector_settings(request.tenant) is None:
         messages.error(request, _("No connector is configured for this cooperative yet."))
@@ -362,8 +362,8 @@ def sync_start(request):
     return redirect(f"{reverse('panel:sync')}?since={since}")
 
 
-@require_GET
 @viewer_required
+@require_GET
 def sync_progress(request):
     """The latest run started since "sync now" was pressed, for the live display."""
     since = _since(request)
@@ -391,8 +391,8 @@ def _readable(error) -> str:
         return str(error)
 
 
-@require_GET
 @viewer_required
+@require_GET
 def sync_run(request, pk):
     run = get_object_or_404(SyncRun, pk=pk)
     problems = [_readable(error) for error in run.errors]
@@ -465,8 +465,8 @@ def _filtered_events(request):
     return form, accounts.audit_events(**form.filters())
 
 
-@require_GET
 @viewer_required
+@require_GET
 def audit_log(request):
     form, events = _filtered_events(request)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
@@ -484,8 +484,8 @@ def audit_log(request):
     )
 
 
-@require_GET
 @viewer_required
+@require_GET
 def audit_export(request):
     _form, events = _filtered_events(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
