@@ -7,6 +7,8 @@ import datetime as dt
 import logging
 import random
 import time
+import zipfile
+import zlib
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -317,6 +319,13 @@ def _apply_locked(cooperative, path, conn, trigger, connector, source, limits, o
         run = record_sync(run, outcome="applied", header=header, counts=counts, started=started)
         _collect_unused_documents(cooperative)
         return ImportResult("applied", run)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        # A damaged or lying ZIP member (e.g. sizes that do not match): the package's fault.
+        problem = PackageProblem(
+            _("damaged ZIP file: %(error)s") % {"error": exc}, file=str(path.name)
+        )
+        record_sync(run, outcome="rejected", problems=[problem], header=header, started=started)
+        return ImportResult("rejected", run, [problem])
     except PackageRejected as exc:
         counts = {}
         record_sync(

@@ -688,6 +688,13 @@ class Importer:
                 if not self.problems:
                     raise
                 self.problems.raise_if_any()
+            # An upsert that changed nothing raises nothing for a repeated id; the
+            # ledger then holds fewer rows than the file.
+            if self._rows("SELECT count(*) FROM ebok_ledger_entry")[0][0] != self.counts.get(
+                S.LEDGER.name
+            ):
+                self._report_duplicates(S.LEDGER)
+                self.problems.raise_if_any()
         else:
             removed = self._exec(
                 "DELETE FROM ebok_ledger_entry t USING zsi_rozrachunki s "

@@ -29,6 +29,16 @@ TABLES = [
 ]
 
 
+@pytest.fixture
+def db(django_db_setup, django_db_blocker):
+    """Here ``db`` means "the test database exists", without pytest-django's
+    per-test transaction: the tests of this folder commit for real (the apply
+    runs on its own connection; workers must see the data). pytest-django sets
+    the test database up when a collected test's fixtures include ``db``."""
+    with django_db_blocker.unblock():
+        yield
+
+
 @pytest.fixture(scope="session")
 def connector_cooperative(django_db_setup, django_db_blocker) -> Cooperative:
     with django_db_blocker.unblock():
@@ -48,7 +58,7 @@ def reset(cooperative: Cooperative) -> None:
 
 
 @pytest.fixture
-def coop(connector_cooperative, django_db_blocker):
+def coop(db, connector_cooperative, django_db_blocker):
     """The committed cooperative CONN, emptied; the ORM commits in this test."""
     with django_db_blocker.unblock():
         reset(connector_cooperative)
@@ -65,7 +75,8 @@ def fingerprint(coop):
         with schema_context(coop.schema_name), connection.cursor() as cur:
             for table in TABLES:
                 cur.execute(
-                    f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+                    "SELECT count(*), "
+                    "md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
                     f"FROM {table} t"
                 )
                 result[table] = cur.fetchone()

@@ -238,8 +238,6 @@ def test_import_package_command_prints_outcome_and_exit_code(coop, tmp_path, cap
 
 
 def test_schedule_texts(db):
-    # Also makes pytest-django set the test database up for this module: the
-    # other tests commit through the committed cooperative fixture instead of ``db``.
     from connectors.schedule import ScheduleError, parse_schedule
 
     moment = dt.datetime(2026, 11, 24, 1, 7, tzinfo=dt.UTC)

@@ -100,5 +100,7 @@ def zip_folder(folder: Path, target: Path, extra: dict[str, bytes] | None = None
             if path.is_file():
                 archive.write(path, path.relative_to(folder).as_posix())
         for name, data in (extra or {}).items():
-            archive.writestr(zipfile.ZipInfo(name), data)
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
     return target
