@@ -140,9 +140,9 @@ class Demo:
             call_command(*args, stdout=out)
         finally:
             connection.set_schema_to_public()
-        text = out.getvalue()
-        if text.strip():
-            detail(text)
+            text = out.getvalue()
+            if text.strip():
+                detail(text)
         return text
 
     def check_commands(self) -> None:
@@ -196,7 +196,8 @@ class Demo:
         if not any(self.inbox.iterdir()):
             stamp = time.strftime("%Y%m%dT%H%M%S")
             package = self.inbox / f"{CODE}_{stamp}_1.zip"
-            say(f"manage.py generate_zsi_package → {os.path.relpath(package, ROOT)}")
+            shown = package.relative_to(ROOT) if package.is_relative_to(ROOT) else package
+            say(f"manage.py generate_zsi_package → {shown}")
             self.command(
                 "generate_zsi_package",
                 "--premises",
@@ -435,13 +436,16 @@ class Demo:
         if stopped:
             detail(f"stopped embedded {' and '.join(stopped)} (data kept in {self.data_dir})")
 
-    def banner(self, logins: dict) -> None:
+    def banner(self, logins: dict, *, running: bool = True) -> None:
         from django.conf import settings
 
         base = settings.BASE_DOMAIN
         port = f":{self.port}" if self.port not in {"80"} else ""
         print()
-        print("e-BOK demo is running. Ctrl-C stops it; data stays in", self.data_dir)
+        if running:
+            print("e-BOK demo is running. Ctrl-C stops it; data stays in", self.data_dir)
+        else:
+            print("e-BOK demo is prepared (not started); data in", self.data_dir)
         print()
         print(f"  Residents' portal (ODRA):  http://{CODE.lower()}.{base}{port}/")
         print(f"  Staff panel (ODRA):        http://{CODE.lower()}.{base}{port}/panel/")
@@ -496,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         demo.seed()
         logins = demo.accounts()
         if args.prepare_only:
-            demo.banner(logins)
+            demo.banner(logins, running=False)
             return 0
         demo.serve()
         detail(f"ready in {time.monotonic() - started:.0f}s")
