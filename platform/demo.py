@@ -449,7 +449,8 @@ class Demo:
         print()
         print(f"  Residents' portal (ODRA):  http://{CODE.lower()}.{base}{port}/")
         print(f"  Staff panel (ODRA):        http://{CODE.lower()}.{base}{port}/panel/")
-        print(f"  Operator console:          http://{base}{port}/admin/")
+        print(f"  Operator console:          http://{base}{port}/")
+        print(f"  Operator admin:            http://{base}{port}/admin/")
         print()
         for role, label in [
             ("resident", "resident   "),
@@ -489,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
         stopping = True
         raise KeyboardInterrupt
 
+    # SIGINT too: a shell that starts us in the background would have it ignored.
+    signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     started = time.monotonic()
