@@ -56,6 +56,7 @@ def setup_django(url: str, **env) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ebok_platform.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("DEBUG", "0")  # DEBUG keeps every query in memory: not a figure
     # Files of generated packages stay with the benchmark's results, never in var/files.
     os.environ.setdefault("PRIVATE_STORAGE_ROOT", str(RESULTS / "files"))
     os.environ.setdefault("CONNECTOR_ROOT", str(RESULTS / "connectors"))
