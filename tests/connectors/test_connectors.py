@@ -143,7 +143,7 @@ def test_configure_connector_command_says_whether_the_source_answered(coop, tmp_
 class ZsiRestServer:
     """Serves a package folder as ZSI-REST v1 (pages of ``page_size`` rows)."""
 
-    def __init__(self, folder: Path, token="dobry-token", page_size=7):
+    def __init__(self, folder: Path, token="dobry-token", page_size=7):  # noqa: S107
         self.folder = folder
         self.token = token
         self.page_size = page_size
