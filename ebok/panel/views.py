@@ -37,6 +37,7 @@ from ebok.panel.access import (
     staff_required,
     viewer_required,
 )
+from tenants.models import ConnectorSettings
 
 PEOPLE_PER_PAGE = 25
 EVENTS_PER_PAGE = 50
@@ -323,7 +324,8 @@ def staff_member(request, pk):
 
 
 def _connector_settings(cooperative):
-    return getattr(cooperative, "connector_settings", None)
+    # Queried each time: the request's cooperative may come from a per-process cache.
+    return ConnectorSettings.objects.filter(cooperative_id=cooperative.pk).first()
 
 
 def _since(request):

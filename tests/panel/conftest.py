@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 
+from tenants.middleware import forget_cached_hosts
 from tests.support.data import household, make_resident, make_staff
 
 BACKEND = "ebok.accounts.backends.AccountBackend"
@@ -12,6 +13,14 @@ def logged_in(cooperative, user, in_schema, host="odra.localhost") -> Client:
     with in_schema(cooperative):
         client.force_login(user, backend=BACKEND)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_cooperatives():
+    """A cooperative changed by a test (then rolled back) must not outlive it in
+    the per-process host cache."""
+    yield
+    forget_cached_hosts()
 
 
 @pytest.fixture
