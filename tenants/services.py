@@ -108,35 +108,47 @@ def onboard_cooperative(
 # permissions of the template are copied with the tables, so nothing needs faking after.
 # A template holding anything else is cloned by django-tenants' function, as before.
 
-_UNSUPPORTED_IN_TEMPLATE_SQL = """
-SELECT (SELECT count(*) FROM pg_class c WHERE c.relnamespace = %(ns)s
-          AND (c.relkind NOT IN ('r', 'i', 'S') OR c.relacl IS NOT NULL))
-     + (SELECT count(*) FROM pg_class s WHERE s.relnamespace = %(ns)s AND s.relkind = 'S'
+# Everything directly in a schema depends on it in pg_depend, whose index finds the
+# template's members at once; pg_class has no index on relnamespace, so filtering it
+# by schema reads every relation of every cooperative (~1 s with 3,600 of them).
+_TEMPLATE_MEMBERS = """
+WITH members AS (
+    SELECT d.classid, d.objid FROM pg_depend d
+    WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = %(ns)s AND d.deptype = 'n'
+), relations AS (
+    SELECT c.oid, c.relname, c.relkind, c.relacl
+    FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
+), tables AS (
+    SELECT oid, relname FROM relations WHERE relkind = 'r'
+)
+"""
+
+_UNSUPPORTED_IN_TEMPLATE_SQL = (
+    _TEMPLATE_MEMBERS
+    + """
+SELECT (SELECT count(*) FROM members WHERE classid <> 'pg_class'::regclass)
+     + (SELECT count(*) FROM relations WHERE relkind NOT IN ('r', 'S') OR relacl IS NOT NULL)
+     + (SELECT count(*) FROM relations s WHERE s.relkind = 'S'
           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                           AND d.objid = s.oid AND d.deptype = 'i'))
-     + (SELECT count(*) FROM pg_proc WHERE pronamespace = %(ns)s)
-     + (SELECT count(*) FROM pg_type t WHERE t.typnamespace = %(ns)s AND t.typrelid = 0
-          AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.oid = t.typelem AND e.typrelid <> 0))
-     + (SELECT count(*) FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
-          WHERE c.relnamespace = %(ns)s AND NOT g.tgisinternal)
-     + (SELECT count(*) FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-          WHERE c.relnamespace = %(ns)s)
-     + (SELECT count(*) FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
-          WHERE c.relnamespace = %(ns)s)
-     + (SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-          WHERE c.relnamespace = %(ns)s)
-     + (SELECT count(*) FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid
-          WHERE c.relnamespace = %(ns)s AND pg_get_expr(a.adbin, a.adrelid) LIKE 'nextval(%%')
-     + (SELECT count(*) FROM pg_statistic_ext WHERE stxnamespace = %(ns)s)
+     + (SELECT count(*) FROM tables t JOIN pg_trigger g ON g.tgrelid = t.oid
+          WHERE NOT g.tgisinternal)
+     + (SELECT count(*) FROM tables t JOIN pg_rewrite r ON r.ev_class = t.oid)
+     + (SELECT count(*) FROM tables t JOIN pg_policy p ON p.polrelid = t.oid)
+     + (SELECT count(*) FROM tables t JOIN pg_inherits i ON i.inhrelid = t.oid)
+     + (SELECT count(*) FROM tables t JOIN pg_inherits i ON i.inhparent = t.oid)
+     + (SELECT count(*) FROM tables t JOIN pg_statistic_ext x ON x.stxrelid = t.oid)
+     + (SELECT count(*) FROM tables t JOIN pg_attrdef a ON a.adrelid = t.oid
+          WHERE pg_get_expr(a.adbin, a.adrelid) LIKE 'nextval(%%')
      + (SELECT count(*) FROM pg_namespace n WHERE n.oid = %(ns)s AND n.nspacl IS NOT NULL)
 """
+)
 
 # One row per statement, in the order they run: tables, their rows, constraints
 # (keys before the foreign keys that need them), then the indexes no constraint owns.
-_TEMPLATE_OBJECTS_SQL = """
-WITH tables AS (
-    SELECT c.oid, c.relname FROM pg_class c WHERE c.relnamespace = %(ns)s AND c.relkind = 'r'
-)
+_TEMPLATE_OBJECTS_SQL = (
+    _TEMPLATE_MEMBERS
+    + """
 SELECT 1, t.relname, NULL, NULL, NULL FROM tables t
 UNION ALL
 SELECT 2, t.relname, k.conname, k.contype::text, pg_get_constraintdef(k.oid)
@@ -151,6 +163,7 @@ SELECT 4, t.relname, a.attname, NULL,
        pg_get_serial_sequence(format('%%I.%%I', %(template)s::text, t.relname), a.attname)
 FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attidentity <> ''
 """
+)
 
 _CONSTRAINT_ORDER = {"p": 0, "u": 1, "x": 1, "c": 2, "f": 3}
 
