@@ -118,3 +118,25 @@ def test_fast_clone_keeps_its_tables_apart_from_the_template():
             " AND c.relnamespace <> i.relnamespace"
         )
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "CREATE VIEW {t}.bench_view AS SELECT 1 AS one",
+        "CREATE FUNCTION {t}.bench_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "CREATE TYPE {t}.bench_kind AS ENUM ('a', 'b')",
+        "CREATE SEQUENCE {t}.bench_free_seq",
+        "CREATE TABLE {t}.bench_serial (id serial PRIMARY KEY)",
+    ],
+)
+def test_a_template_holding_more_than_tables_is_cloned_by_django_tenants(extra, monkeypatch):
+    with connection.cursor() as cursor:
+        cursor.execute(extra.format(t=settings.TENANT_BASE_SCHEMA))
+    generic = []
+    monkeypatch.setattr(
+        CloneSchema, "clone_schema", lambda self, *args, **kwargs: generic.append(args)
+    )
+    clone_template_schema("clone_other")
+    assert generic == [(settings.TENANT_BASE_SCHEMA, "clone_other", "DATA")]
