@@ -71,6 +71,11 @@ STAFF_NAME = "Kierownik Działu Czynszów"
 OPERATOR_LOGIN = "operator"
 PACKAGE = {"premises": 200, "years": 3, "seed": 1}
 SCHEDULE = "every 15m"
+NOTES = {
+    "changed": "(changed since; to issue a new one: manage.py regenerate_password "
+    "--cooperative ODRA --login {login})",
+    "blocked": "(blocked; manage.py unblock_account --cooperative ODRA --login {login})",
+}
 REQUIRED_COMMANDS = [
     "migrate_schemas",
     "onboard_cooperative",
@@ -244,24 +249,32 @@ class Demo:
         return found
 
     @staticmethod
-    def still_valid(user, password: str) -> bool:
-        """Does the password we noted still let the account in?"""
+    def password_state(user, noted: str) -> str:
+        """``valid``, ``expired`` (issued, never used, too old), ``changed`` or ``blocked``."""
         from django.conf import settings
         from django.utils import timezone
 
         if not user.is_active or getattr(user, "blocked_at", None):
-            return False
-        if not user.check_password(password):
-            return False
-        if user.must_change_password and user.password_issued_at:
+            return "blocked"
+        if not noted or not user.check_password(noted):
+            return "changed"
+        if getattr(user, "must_change_password", False) and user.password_issued_at:
             valid_days = getattr(settings, "ISSUED_PASSWORD_VALID_DAYS", 14)
-            return user.password_issued_at > timezone.now() - timedelta(days=valid_days - 1)
-        return True
+            if user.password_issued_at < timezone.now() - timedelta(days=valid_days - 1):
+                return "expired"
+        return "valid"
 
-    def reissue(self, user) -> str:
-        from ebok.accounts.services import regenerate_password
+    def keep_or_reissue(self, logins: dict, role: str, user) -> None:
+        """Keep the noted password; reissue an expired one; never touch one the user chose."""
+        noted = logins.get(role, {}).get("password", "")
+        state = self.password_state(user, noted)
+        if state == "expired":
+            from ebok.accounts.services import regenerate_password
 
-        return regenerate_password(user=user)
+            noted, state = regenerate_password(user=user), "valid"
+        logins[role] = {"login": user.login, "password": noted if state == "valid" else ""}
+        if state != "valid":
+            logins[role]["note"] = state
 
     def accounts(self) -> dict:
         from ebok.accounts.models import User
@@ -272,6 +285,8 @@ class Demo:
 
         with self.in_odra():
             staff = User.objects.filter(login=STAFF_LOGIN).first()
+            if staff is not None:
+                self.keep_or_reissue(logins, "staff", staff)
         if staff is None:
             text = self.command(
                 "create_staff",
@@ -285,16 +300,13 @@ class Demo:
                 STAFF_NAME,
             )
             logins["staff"] = {**self.credentials(text), "login": STAFF_LOGIN}
-        else:
-            with self.in_odra():
-                noted = logins.get("staff", {}).get("password", "")
-                if not self.still_valid(staff, noted):
-                    logins["staff"] = {"login": STAFF_LOGIN, "password": self.reissue(staff)}
 
         with self.in_odra():
             # The demo's resident: the account made on an earlier start, if any.
             resident = User.objects.filter(kind=User.Kind.RESIDENT).order_by("id").first()
-            if resident is None:
+            if resident is not None:
+                self.keep_or_reissue(logins, "resident", resident)
+            else:
                 person = (
                     Person.objects.filter(titles__valid_to__isnull=True)
                     .exclude(first_name="")
@@ -306,26 +318,17 @@ class Demo:
         if resident is None:
             text = self.command("grant_access", "--cooperative", CODE, "--person", person.source_id)
             logins["resident"] = self.credentials(text)
-        else:
-            with self.in_odra():
-                noted = logins.get("resident", {}).get("password", "")
-                if not self.still_valid(resident, noted):
-                    logins["resident"] = {
-                        "login": resident.login,
-                        "password": self.reissue(resident),
-                    }
 
         # The platform operator lives in the public schema.
         operator = User.objects.filter(login=OPERATOR_LOGIN).first()
-        noted = logins.get("operator", {}).get("password", "")
         if operator is None:
-            noted = secrets.token_urlsafe(12)
-            User.objects.create_superuser(OPERATOR_LOGIN, noted, display_name="Operator platformy")
-        elif not operator.check_password(noted):
-            noted = secrets.token_urlsafe(12)
-            operator.set_password(noted)
-            operator.save(update_fields=["password"])
-        logins["operator"] = {"login": OPERATOR_LOGIN, "password": noted}
+            password = secrets.token_urlsafe(12)
+            User.objects.create_superuser(
+                OPERATOR_LOGIN, password, display_name="Operator platformy"
+            )
+            logins["operator"] = {"login": OPERATOR_LOGIN, "password": password}
+        else:
+            self.keep_or_reissue(logins, "operator", operator)
 
         self.write_logins(logins)
         return logins
@@ -458,7 +461,12 @@ class Demo:
             ("operator", "operator   "),
         ]:
             entry = logins.get(role, {})
-            login, password = entry.get("login", "?"), entry.get("password", "?")
+            login, password = entry.get("login", "?"), entry.get("password") or "?"
+            note = NOTES.get(entry.get("note", ""), "")
+            if role == "operator" and entry.get("note") == "changed":
+                note = "(changed since; manage.py changepassword {login})"
+            if note:
+                password = note.format(login=login)
             print(f"  {label}  login: {login:<22} password: {password}")
         print()
         print("  Issued passwords must be changed at the first login; after a change,")
