@@ -29,7 +29,12 @@ def test_stdlib_platform_is_not_shadowed_from_repo_root():
 
 def _same_user_in(cooperative, in_schema, login="jan.kowalski"):
     with in_schema(cooperative):
-        return User.objects.create_user(login, PASSWORD, display_name=cooperative.code)
+        return User.objects.create_user(
+            login,
+            PASSWORD,
+            display_name=cooperative.code,
+            rules_accepted_version=cooperative.rules_version,
+        )
 
 
 def _log_in(client, login="jan.kowalski", password=PASSWORD):
