@@ -88,6 +88,9 @@ TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 # How long a host → cooperative lookup stays cached in each web process.
 TENANT_CACHE_SECONDS = env_int("TENANT_CACHE_SECONDS", 30)
+# SET search_path once after each switch of schema, not before every query
+# (docs/decisions/0803-search-path-once-per-switch.md).
+TENANT_LIMIT_SET_CALLS = True
 
 DATABASES = {
     "default": dj_database_url.parse(
