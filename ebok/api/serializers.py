@@ -4,7 +4,8 @@ Input fields are strict about JSON types (a number is not a string, a string
 is not a boolean), so what the schema calls invalid is refused with 400.
 """
 
-from django.utils.translation import gettext_lazy as _
+import re
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,6 +15,9 @@ from connectors.models import SyncRun
 from ebok.accounts.models import User
 from ebok.accounts.selectors import issued_password_expired
 from ebok.models import Charge, Document, LedgerEntry, MeterReading, Parameter, Premises
+
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+INTEGER_PATTERN = re.compile(r"-?[0-9]+")
 
 
 def money(**kwargs):
@@ -42,17 +46,28 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class StrictDateField(serializers.DateField):
+    """Only ``YYYY-MM-DD`` (Python alone would also take ``20260101`` or ``2026-W01-1``)."""
+
     def to_internal_value(self, value):
-        if not isinstance(value, str):
+        if not isinstance(value, str) or not DATE_PATTERN.fullmatch(value):
             self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """An integer in a query string: digits only (no ``2.0``, no spaces)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not INTEGER_PATTERN.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 # --- Authentication and the account ----------------------------------------------
 
 
 class LoginSerializer(serializers.Serializer):
-    login = StrictCharField(max_length=64)
+    login = StrictCharField(max_length=64, trim_whitespace=False)
     password = StrictCharField(max_length=128, trim_whitespace=False)
     otp = StrictCharField(
         max_length=16,
@@ -76,6 +91,10 @@ class RulesAcceptanceSerializer(serializers.Serializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="May be empty.")
+    role = serializers.ChoiceField(
+        choices=User.Role.choices, allow_blank=True, read_only=True, help_text="Staff only."
+    )
     pending_steps = serializers.SerializerMethodField(
         help_text="What the account must still do: password_change_required, "
         "rules_acceptance_required (empty when ready)."
@@ -190,10 +209,10 @@ class LedgerQuerySerializer(serializers.Serializer):
     def get_fields(self):
         # "from" is a Python keyword: declared here rather than as class attributes.
         fields = super().get_fields()
-        fields["from"] = serializers.DateField(
+        fields["from"] = StrictDateField(
             required=False, help_text="Posted on or after this day (YYYY-MM-DD)."
         )
-        fields["to"] = serializers.DateField(
+        fields["to"] = StrictDateField(
             required=False, help_text="Posted on or before this day (YYYY-MM-DD)."
         )
         return fields
@@ -264,6 +283,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 class PersonQuerySerializer(serializers.Serializer):
     q = serializers.CharField(
         max_length=100,
+        trim_whitespace=False,
         help_text="Words matched against the name, e-mail, person id and the account "
         "number and address of the person's premises; every word must match.",
     )
@@ -283,6 +303,9 @@ ACCOUNT_STATES = ["active", "pending", "expired", "blocked"]
 
 
 class AccountStateSerializer(serializers.ModelSerializer):
+    block_reason = serializers.ChoiceField(
+        choices=User.BlockReason.choices, allow_blank=True, read_only=True
+    )
     state = serializers.SerializerMethodField(
         help_text="active; pending: the issued password not yet replaced; expired: the "
         "issued password was not used in time; blocked."
@@ -358,7 +381,9 @@ class BlockSerializer(serializers.Serializer):
 
 class EraseSerializer(serializers.Serializer):
     reference = StrictCharField(
-        max_length=100, help_text=_("The reference of the owner's written request.")
+        max_length=100,
+        trim_whitespace=False,  # the service trims, and refuses an empty reference (409)
+        help_text="The reference of the owner's written request.",
     )
     request_date = StrictDateField(help_text="The date of the written request.")
 
@@ -394,7 +419,7 @@ class SyncRunSerializer(serializers.ModelSerializer):
 
 
 class SyncRunQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(
+    limit = QueryIntegerField(
         min_value=1, max_value=200, required=False, default=50, help_text="How many, newest first."
     )
 
