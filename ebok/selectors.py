@@ -73,7 +73,11 @@ def ledger(
     """Entries in posting order, each with the running balance after it."""
     # The balance after each entry counts every earlier entry, whatever the filters
     # (a correlated sum over the (premises, posted_on, id) index).
-    earlier = LedgerEntry.objects.filter(premises_id=OuterRef("premises_id")).filter(
+    # The redundant "posted_on <= outer" gives the index a range to scan: only the
+    # earlier entries are read, not every entry of the premises for every row.
+    earlier = LedgerEntry.objects.filter(
+        premises_id=OuterRef("premises_id"), posted_on__lte=OuterRef("posted_on")
+    ).filter(
         Q(posted_on__lt=OuterRef("posted_on"))
         | Q(posted_on=OuterRef("posted_on"), id__lte=OuterRef("id"))
     )
