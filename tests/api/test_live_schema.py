@@ -180,3 +180,36 @@ def test_sync_now_queues_a_real_task(live):
     # No worker consumes this queue here; leave no task behind for later tests.
     with app.connection_for_write() as conn:
         assert conn.default_channel.queue_purge(settings.CELERY_SYNC_QUEUE) >= 1
+
+
+@pytest.mark.browser
+def test_docs_page_works_in_a_browser_under_the_csp(live):
+    from playwright.sync_api import sync_playwright
+
+    port = live["base"].rsplit(":", 1)[1]
+    problems = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.goto(f"http://{HOST}:{port}/api/v1/docs/")
+            page.wait_for_selector(".opblock-summary", timeout=30_000)
+            paths = page.locator(".opblock-summary-path").all_inner_texts()
+            assert any("/api/v1/premises/{id}/ledger/" in path for path in paths)
+            assert len(paths) >= 24
+        finally:
+            browser.close()
+    assert problems == []
