@@ -1,6 +1,5 @@
 """OpenAPI description helpers: the bearer scheme and the documented errors."""
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -40,28 +39,25 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
+# The schema is documentation for developers: in English.
 ERROR_DESCRIPTIONS = {
-    400: _("Invalid input: `fields` names what is wrong."),
-    401: _(
-        "No token, an invalid or expired token, or (for POST /auth/token/) wrong "
-        "credentials or a blocked account."
-    ),
-    403: _(
-        "The account may not use this endpoint (another kind of account or a role that may "
-        "only read), or must first replace its issued password (`password_change_required`) "
-        "or accept the current rules (`rules_acceptance_required`, with `version`)."
-    ),
-    404: _("Not found, or not one of yours (the API never says which)."),
-    406: _("The Accept header asks for a format this endpoint does not produce."),
-    409: _("The account's state does not allow this (e.g. already has an account)."),
-    415: _("The body is not JSON."),
-    429: _("Too many requests or login attempts; retry after Retry-After seconds."),
+    400: "Invalid input: `fields` names what is wrong.",
+    401: "No token, an invalid or expired token, or (for POST /auth/token/) wrong "
+    "credentials or a blocked account.",
+    403: "The account may not use this endpoint (another kind of account or a role that may "
+    "only read), or must first replace its issued password (`password_change_required`) "
+    "or accept the current rules (`rules_acceptance_required`, with `version`).",
+    404: "Not found, or not one of yours (the API never says which).",
+    406: "The Accept header asks for a format this endpoint does not produce.",
+    409: "The account's state does not allow this (e.g. already has an account).",
+    415: "The body is not JSON.",
+    429: "Too many requests or login attempts; retry after Retry-After seconds.",
 }
 
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     return {
-        code: OpenApiResponse(ErrorSerializer, description=str(ERROR_DESCRIPTIONS[code]))
+        code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
         for code in statuses
     }
 

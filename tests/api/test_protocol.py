@@ -170,3 +170,14 @@ def test_docs_page_is_served_from_our_own_files_under_the_csp(odra_api):
         assert response.status_code == 200, asset
     script = next(a for a in assets if "script" in a)
     assert "/api/v1/schema/" in odra_api.client.get(script.replace("&amp;", "&")).content.decode()
+
+
+def test_api_messages_are_polish_by_default(household, odra_api):
+    response = odra_api.post("auth/token/", {"login": "nobody", "password": "x"}, token="")
+    assert error_of(response)["message"] == (
+        "Błędny login lub hasło albo konto nie może się zalogować."
+    )
+    english = odra_api.post(
+        "auth/token/", {"login": "nobody", "password": "x"}, token="", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert error_of(english)["message"] == "Wrong login or password, or the account may not log in."
