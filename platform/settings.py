@@ -271,7 +271,8 @@ REST_FRAMEWORK = {
         "token": os.environ.get("API_RATE_TOKEN", "300/min"),
         "login": os.environ.get("API_RATE_LOGIN", "20/min"),
     },
-    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
+    # REMOTE_ADDR is already the client's address (decision 0005): never re-read X-Forwarded-For.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "e-BOK API",
