@@ -65,7 +65,7 @@ def test_every_step_of_the_lifecycle_by_command(odra, in_schema, people):
         record = ErasureRecord.objects.get(person_source_id="O3")
     assert str(record.request_date) == "2026-11-02" and record.erased_by.startswith("cli")
 
-    with pytest.raises(CommandError, match="erased"):
+    with pytest.raises(CommandError, match="O3"):  # erased: a new grant must be confirmed
         run("grant_access", "--cooperative", "ODRA", "--person", "O3")
     credentials(
         run("grant_access", "--cooperative", "ODRA", "--person", "O3", "--confirm-after-erasure")
@@ -103,7 +103,10 @@ def test_create_staff_prints_login_and_password(odra, in_schema):
             ],
             "No account",
         ),
-        (["create_staff", "--cooperative", "ODRA", "--login", "a b", "--role", "admin"], "login"),
+        (
+            ["create_staff", "--cooperative", "ODRA", "--login", "a b", "--role", "admin"],
+            "(?i)login",
+        ),
     ],
 )
 def test_failures_are_clear_errors(odra, people, args, message):
