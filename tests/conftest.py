@@ -1,22 +1,13 @@
 """Shared fixtures: a real PostgreSQL test database with two cooperatives,
 ODRA and WARTA, each in its own schema, and clients bound to their hosts."""
 
-import os
-import tempfile
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
 
-os.environ.setdefault("TENANT_CACHE_SECONDS", "0")
-os.environ.setdefault("AXES_FAILURE_LIMIT", "5")
-_scratch = tempfile.mkdtemp(prefix="ebok-tests-")
-os.environ.setdefault("PRIVATE_STORAGE_ROOT", os.path.join(_scratch, "files"))
-os.environ.setdefault("CONNECTOR_ROOT", os.path.join(_scratch, "connectors"))
-
-import pytest  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django_tenants.utils import schema_context  # noqa: E402
-
-from tenants.models import Cooperative  # noqa: E402
-from tenants.services import onboard_cooperative  # noqa: E402
+from tenants.models import Cooperative
+from tenants.services import onboard_cooperative
 
 COOPERATIVES = {
     "ODRA": {
