@@ -25,7 +25,7 @@ class InvalidCredentials(exceptions.AuthenticationFailed):
     default_code = "invalid_credentials"
 
 
-def _second_factor_ok(user: User, otp: str, request) -> bool:
+def _second_factor_ok(user: User, otp: str) -> bool:
     """Staff who set up an authenticator prove it here too, as in the console."""
     devices = list(devices_for_user(user, confirmed=True))
     if not devices:
@@ -86,7 +86,7 @@ class TokenView(APIView):
             )
         if user is None or user.kind not in (User.Kind.RESIDENT, User.Kind.STAFF):
             raise InvalidCredentials
-        if not _second_factor_ok(user, data.get("otp", ""), request):
+        if not _second_factor_ok(user, data.get("otp", "")):
             user_login_failed.send(
                 sender=__name__, credentials={"username": data["login"]}, request=django_request
             )
