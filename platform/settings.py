@@ -91,6 +91,8 @@ TENANT_CACHE_SECONDS = env_int("TENANT_CACHE_SECONDS", 30)
 # SET search_path once after each switch of schema, not before every query
 # (docs/decisions/0803-search-path-once-per-switch.md).
 TENANT_LIMIT_SET_CALLS = True
+# migrate_schemas leaves alone the schemas that already have every migration.
+GET_EXECUTOR_FUNCTION = "tenants.migration_executors.get_executor"
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -99,7 +101,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# django-tenants' backend with a table listing that does not scan every schema.
+DATABASES["default"]["ENGINE"] = "tenants.postgresql_backend"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,7 +6,7 @@ from django.core.management import call_command, get_commands
 from django.db import connection
 from django_tenants.signals import schema_migrated
 
-from tenants import services
+from tenants import migration_executors, services
 
 
 def _forget_template_migration(app: str, name: str) -> None:
@@ -18,21 +18,61 @@ def _forget_template_migration(app: str, name: str) -> None:
         )
 
 
-@pytest.mark.django_db
-def test_migrate_schemas_over_all_cooperatives_migrates_the_template_too(odra, warta):
-    assert get_commands()["migrate_schemas"] == "tenants"
-    migrated = []
+@pytest.fixture
+def migrated():
+    """The schemas migrate_schemas runs Django's migrate in, in order."""
+    schemas = []
 
     def record(sender, schema_name, **kwargs):
-        migrated.append(schema_name)
+        schemas.append(schema_name)
 
     schema_migrated.connect(record)
-    try:
-        call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
-    finally:
-        schema_migrated.disconnect(record)
+    yield schemas
+    schema_migrated.disconnect(record)
+
+
+@pytest.mark.django_db
+def test_migrate_schemas_over_all_cooperatives_migrates_the_template_too(
+    odra, warta, migrated, monkeypatch
+):
+    assert get_commands()["migrate_schemas"] == "tenants"
+    monkeypatch.setattr(migration_executors, "schemas_behind", lambda schemas: list(schemas))
+    call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
     assert {"odra", "warta", settings.TENANT_BASE_SCHEMA} <= set(migrated)
     assert migrated[-1] == settings.TENANT_BASE_SCHEMA
+
+
+@pytest.mark.django_db
+def test_a_plain_migrate_schemas_skips_the_schemas_already_up_to_date(odra, warta, migrated):
+    call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
+    assert migrated == []
+
+
+@pytest.mark.django_db
+def test_only_the_schemas_behind_are_migrated(odra, warta, migrated, monkeypatch):
+    monkeypatch.setattr(
+        migration_executors, "schemas_behind", lambda schemas: [s for s in schemas if s == "odra"]
+    )
+    call_command("migrate_schemas", tenant=True, interactive=False, verbosity=0)
+    assert migrated == ["odra"]
+
+
+@pytest.mark.django_db
+def test_a_migrate_schemas_naming_an_app_runs_everywhere(odra, warta, migrated):
+    call_command("migrate_schemas", "ebok", tenant=True, interactive=False, verbosity=0)
+    assert {"odra", "warta", settings.TENANT_BASE_SCHEMA} <= set(migrated)
+
+
+@pytest.mark.django_db
+def test_schemas_behind_names_those_missing_a_latest_migration_or_the_table(odra, warta):
+    assert services.schemas_behind(["odra", "warta"]) == []
+    app, name = services._tenant_leaf_migrations()[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM odra.django_migrations WHERE app = %s AND name = %s", [app, name]
+        )
+        cursor.execute("CREATE SCHEMA scale_bare")
+    assert services.schemas_behind(["warta", "odra", "scale_bare"]) == ["odra", "scale_bare"]
 
 
 @pytest.mark.django_db
