@@ -8,7 +8,7 @@
 set -eu
 cd /app
 role="${1:-web}"
-[ "$#" -gt 0 ] && shift
+if [ "$#" -gt 0 ]; then shift; fi
 case "$role" in
     web)
         exec gunicorn ebok_platform.wsgi:application --config deploy/gunicorn.conf.py "$@"
