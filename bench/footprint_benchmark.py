@@ -175,7 +175,7 @@ def backend_memory(step: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--premises", type=int, default=1000)
-    parser.add_argument("--years", type=int, default=2)
+    parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--step", type=int, default=500, help="memory reading every N schemas")
     parser.add_argument("--database-url", help="dedicated database (default ebok_scale)")
     args = parser.parse_args()
