@@ -26,6 +26,7 @@ import datetime as dt
 import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -153,10 +154,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_env(url: str, redis_url: str, workers: int, threads: int) -> dict:
+def server_env(url: str, redis_url: str, workers: int, threads: int, conn_max_age: int) -> dict:
     env = dict(
         os.environ,
         DATABASE_URL=url,
+        DB_CONN_MAX_AGE=str(conn_max_age),
         REDIS_URL=redis_url,
         CELERY_BROKER_URL=redis_url,
         DEBUG="0",
@@ -210,6 +212,49 @@ def gunicorn(stack: ExitStack, app: str, env: dict, name: str) -> tuple[int, sub
                 raise RuntimeError(f"{name} exited; see var/bench/{name}.log") from None
             time.sleep(0.2)
     raise RuntimeError(f"{name} did not listen within 60 s")
+
+
+PGBOUNCER_INI = """[databases]
+* = host=127.0.0.1 port={db_port}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+auth_type = trust
+auth_file = {folder}/users.txt
+pool_mode = session
+default_pool_size = {pool}
+max_client_conn = 1000
+server_reset_query = DISCARD ALL
+server_lifetime = 3600
+logfile = {folder}/pgbouncer.log
+pidfile = {folder}/pgbouncer.pid
+"""
+
+
+def pgbouncer(stack: ExitStack, url: str, pool: int) -> str:
+    """PgBouncer in session mode in front of ``url``; returns the URL through it."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    folder = Path(tempfile.mkdtemp(prefix="bench-pgbouncer-"))
+    port = free_port()
+    (folder / "users.txt").write_text(f'"{parsed.username}" ""\n')
+    (folder / "pgbouncer.ini").write_text(
+        PGBOUNCER_INI.format(db_port=parsed.port or 5432, port=port, pool=pool, folder=folder)
+    )
+    for path in [folder, *folder.iterdir()]:
+        shutil.chown(path, "postgres")  # its log and pid files are written as postgres
+    # PgBouncer refuses to run as root: it drops to the postgres user.
+    args = ["pgbouncer", "-u", "postgres", str(folder / "pgbouncer.ini")]
+    stack.enter_context(running(args, dict(os.environ), "load-pgbouncer"))
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return parsed._replace(netloc=f"{parsed.username}@127.0.0.1:{port}").geturl()
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("pgbouncer did not listen")
 
 
 def cpu_seconds(proc: subprocess.Popen) -> float:
@@ -330,7 +375,9 @@ def warm_up(ports: dict, accounts: list[dict]) -> None:
             ],
         }
         for target, port in ports.items():
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60
+            ) as client:
                 params = {"user": account["user"]} if target == "floor" else None
                 if target == "portal":
                     form = client.get("/login/").text
@@ -443,6 +490,14 @@ def main() -> None:
     parser.add_argument("--sync-interval", type=float, default=2.0, help="0: no syncs")
     parser.add_argument("--targets", default="portal,floor")
     parser.add_argument("--redis-db", type=int, default=13)
+    parser.add_argument("--conn-max-age", type=int, default=60, help="servers' DB_CONN_MAX_AGE")
+    parser.add_argument(
+        "--pgbouncer",
+        type=int,
+        default=0,
+        help="servers connect through PgBouncer (session"
+        " mode) with this server pool size; 0: directly",
+    )
     parser.add_argument("--name", default="load", help="name of the result file")
     parser.add_argument("--database-url", help="dedicated database (default ebok_scale)")
     args = parser.parse_args()
@@ -456,13 +511,16 @@ def main() -> None:
     statements = statements_per_page(accounts[0])
     codes = sorted({account["code"] for account in accounts})
     targets = [target for target in args.targets.split(",") if target]
-    env = server_env(url, redis_url, args.workers, args.threads)
     result = {
         "users": args.users,
         "cooperatives": len(codes),
         "accounts": len(accounts),
         "think_seconds": args.think,
         "gunicorn": {"workers": args.workers, "threads": args.threads, "class": "gthread"},
+        "database": {
+            "conn_max_age": args.conn_max_age,
+            "pgbouncer_session_pool": args.pgbouncer or None,
+        },
         "statements_per_page": {
             page: {key: value for key, value in counts.items() if key != "portal_statements"}
             for page, counts in statements.items()
@@ -471,6 +529,8 @@ def main() -> None:
     }
     started = dt.datetime.now(dt.UTC)
     with ExitStack() as stack:
+        server_url = pgbouncer(stack, url, args.pgbouncer) if args.pgbouncer else url
+        env = server_env(server_url, redis_url, args.workers, args.threads, args.conn_max_age)
         floor_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.floor.settings"}
         servers = {
             "portal": gunicorn(stack, "ebok_platform.wsgi:application", env, "load-portal"),
