@@ -38,5 +38,5 @@ urlpatterns = [
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.DocsView.as_view(), name="docs"),
     # Anything else under the API: 404 in the API's error shape, not an HTML page.
-    re_path(r"^.*$", errors.not_found),
+    re_path(r"(?s)^.*$", errors.not_found),  # (?s): paths may hold a newline too
 ]

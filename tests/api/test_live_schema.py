@@ -23,6 +23,8 @@ import schemathesis
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -58,7 +60,9 @@ def _build_data():
     data.add_document("D9", kind="UCH", title="Uchwała", content=b"%PDF-1.4 all")
     data.mark_fresh()
     data.make_resident(h["kowalska"], login="live.resident")
-    data.make_staff("live.operator", role="operator")
+    operator = data.make_staff("live.operator", role="operator")
+    # Staff prove a second factor at login: an authenticator whose codes the test computes.
+    TOTPDevice.objects.create(user=operator, name="authenticator", confirmed=True)
     for number, source_id in enumerate(THROWAWAY, start=50):
         person = data.make_person(source_id, "Tymczasowy", f"Osoba {number}")
         data.give_title(person, data.make_premises(f"TL{number}", number=number))
@@ -81,6 +85,7 @@ def live(django_db_setup, django_db_blocker):
         cooperative = onboard_cooperative(code=CODE, name="SM Live")
         with schema_context(cooperative.schema_name):
             ids = _build_data()
+            code = _current_code("live.operator")
         connection.set_schema_to_public()
     rates = {"API_RATE_IP": "100000/min", "API_RATE_TOKEN": "100000/min"}
     with web_server(API_RATE_LOGIN="100000/min", **rates) as port:
@@ -88,7 +93,7 @@ def live(django_db_setup, django_db_blocker):
         with httpx.Client(base_url=base, headers={"Host": HOST}) as client:
             tokens = {
                 "resident": _obtain_token(client, "live.resident"),
-                "staff": _obtain_token(client, "live.operator"),
+                "staff": _obtain_token(client, "live.operator", otp=code),
             }
             yield {"base": base, "client": client, "tokens": tokens, **ids}
 
@@ -136,11 +141,16 @@ def _token_for(case, live) -> str:
     return live["tokens"]["staff" if case.path.startswith("/api/v1/staff/") else "resident"]
 
 
-def _obtain_token(client, login: str) -> str:
-    response = client.post(
-        "/api/v1/auth/token/", json={"login": login, "password": data.RESIDENT_PASSWORD}
-    )
+def _obtain_token(client, login: str, otp: str | None = None) -> str:
+    body = {"login": login, "password": data.RESIDENT_PASSWORD}
+    response = client.post("/api/v1/auth/token/", json={**body, **({"otp": otp} if otp else {})})
+    assert response.status_code == 201, response.text
     return response.json()["token"]
+
+
+def _current_code(login: str) -> str:
+    device = TOTPDevice.objects.get(user__login=login)
+    return f"{totp(device.bin_key, step=device.step, digits=device.digits):0{device.digits}d}"
 
 
 @fuzzed.parametrize()

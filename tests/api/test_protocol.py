@@ -40,8 +40,9 @@ def _ip() -> str:
         (lambda api: api.post("auth/token/", ["login", "password"]), 400, "invalid"),
         (lambda api: api.get("no/such/endpoint"), 404, "not_found"),
         (lambda api: api.get("premises", token=""), 404, "not_found"),
+        (lambda api: api.get("premises/1%0A/ledger/"), 404, "not_found"),
     ],
-    ids=["405", "406", "415", "malformed-json", "json-list", "unknown-path", "no-slash"],
+    ids=["405", "406", "415", "malformed-json", "json-list", "unknown-path", "no-slash", "newline"],
 )
 def test_every_failure_has_the_one_error_shape(household, odra_api, call, status, code):
     response = call(odra_api.as_(household["anna_token"]))
