@@ -545,7 +545,7 @@ def main() -> None:
             driver.start()
             stack.callback(driver.join, 30)
             stack.callback(driver.halt.set)
-        phases = [("browse", args.think, args.duration)]
+        phases = [("browse", args.think, args.duration)] if args.duration else []
         if args.saturate_duration:
             phases.append(("saturate", "0-0", args.saturate_duration))
         for phase, think, seconds in phases:
