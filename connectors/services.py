@@ -85,6 +85,8 @@ def open_apply_connection(schema: str) -> psycopg.Connection:
         cur.execute("SET maintenance_work_mem TO '512MB'")
         # Compiling the wide validation expressions costs more than it saves.
         cur.execute("SET jit TO off")
+        # A package can be applied again; no need to wait for the WAL flush at commit.
+        cur.execute("SET synchronous_commit TO off")
     return conn
 
 
@@ -306,7 +308,12 @@ def _apply_locked(cooperative, path, conn, trigger, connector, source, limits, o
                     ]
                 )
             importer = Importer(
-                conn, package, header, schema=cooperative.schema_name, progress=progress
+                conn,
+                package,
+                header,
+                schema=cooperative.schema_name,
+                progress=progress,
+                previous_files=_last_applied_files(conn),
             )
             with conn.transaction():
                 if _order_verdict(conn, header) == "duplicate":
@@ -315,7 +322,12 @@ def _apply_locked(cooperative, path, conn, trigger, connector, source, limits, o
                         record_sync(run, outcome="duplicate", header=header, started=started),
                     )
                 details = importer.run()
-        counts = {**details["rows"], "changes": details["changes"], "timings": details["timings"]}
+        counts = {
+            **details["rows"],
+            "changes": details["changes"],
+            "timings": details["timings"],
+            "files": importer.file_keys(),
+        }
         run = record_sync(run, outcome="applied", header=header, counts=counts, started=started)
         _collect_unused_documents(cooperative)
         return ImportResult("applied", run)
@@ -342,6 +354,19 @@ def _apply_locked(cooperative, path, conn, trigger, connector, source, limits, o
         problem = PackageProblem(f"{type(exc).__name__}: {exc}")
         record_sync(run, outcome="failed", problems=[problem], header=header, started=started)
         return ImportResult("failed", run, [problem])
+
+
+def _last_applied_files(conn: psycopg.Connection) -> dict:
+    """The file keys (encoding and SHA-256) of the package the tables now hold."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT r.counts -> 'files' FROM connectors_sync_run r "
+            "JOIN ebok_data_freshness f ON f.checksum = r.checksum "
+            "AND f.package_number = r.package_number "
+            "WHERE r.outcome = 'applied' ORDER BY r.finished_at DESC LIMIT 1"
+        )
+        row = cur.fetchone()
+    return (row[0] if row else None) or {}
 
 
 def _collect_unused_documents(cooperative: Cooperative) -> None:

@@ -16,6 +16,7 @@ from connectors.zsi.errors import PackageProblem
 
 # Bytes CP1250 leaves undefined.
 CP1250_UNDEFINED = re.compile(rb"[\x81\x83\x88\x90\x98]")
+UNDEFINED_BYTES = b"\x81\x83\x88\x90\x98"
 
 
 class EncodingChecker:
@@ -72,7 +73,10 @@ class EncodingChecker:
                     value=value,
                 )
             return None
-        match = CP1250_UNDEFINED.search(chunk)
+        # translate() scans at memory speed; the regex only locates a byte once found.
+        match = None
+        if len(chunk.translate(None, UNDEFINED_BYTES)) != len(chunk):
+            match = CP1250_UNDEFINED.search(chunk)
         if match:
             line, column, value = self._locate(chunk, match.start())
             return PackageProblem(

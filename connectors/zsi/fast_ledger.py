@@ -1,0 +1,158 @@
+"""Vectorised check and conversion of a PELNY ledger, chunk by chunk (numpy).
+
+A ledger of millions of rows is checked in Python on whole chunks at C speed
+(no per-row Python, no per-field objects) and turned into rows that COPY can
+load straight into typed columns: decimal commas become dots and the
+OPERACJA column (always Z in a PELNY package) is dropped.
+
+The check is conservative: it accepts a chunk only if every row plainly meets
+every value rule of ROZRACHUNKI.CSV (``spec.LEDGER`` and docs/zsi-export-v1
+section 3). Anything unusual — a quoted field, a value at a length limit in
+multi-byte UTF-8, a malformed value — returns None, and the caller falls back
+to the exact path (text staging + SQL rules), which names every problem by
+line, column and value. So this module never rejects a package itself.
+"""
+
+import numpy as np
+
+from connectors.zsi import spec as S
+
+COLUMNS = len(S.LEDGER.columns)  # 11
+(ID, PREMISES, POSTED, DOCUMENT_DATE, DUE, KIND, COMPONENT, DESCRIPTION, DEBIT, CREDIT, OP) = range(
+    COLUMNS
+)
+SEMICOLON, NEWLINE, CR, QUOTE = 59, 10, 13, 34
+MINUS, COMMA, DOT, ZERO, NINE = 45, 44, 46, 48, 57
+AMOUNT_WIDTH = 16  # "-" + 12 digits + "," + 2 digits
+DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _code(text: str) -> int:
+    raw = text.encode("ascii")
+    return (raw[0] << 16) | (raw[1] << 8) | (raw[2] if len(raw) > 2 else 0)
+
+
+KIND_CODES = np.array([_code(k) for k in S.LEDGER_KINDS], dtype=np.int64)
+WITH_COMPONENT = np.array([_code(k) for k in S.LEDGER_KINDS_WITH_COMPONENT], dtype=np.int64)
+KOR = _code("KOR")
+
+
+def _max_length(index: int) -> int:
+    return S.LEDGER.columns[index].max_length or 0
+
+
+def _digits(chars: np.ndarray) -> np.ndarray:
+    return (chars >= ZERO) & (chars <= NINE)
+
+
+def _dates(a: np.ndarray, starts: np.ndarray, lengths: np.ndarray, required: bool) -> bool:
+    """Every date is YYYY-MM-DD (year from 1000) and exists; optional ones may be empty."""
+    if required:
+        if (lengths != 10).any():
+            return False
+        rows = starts
+    else:
+        if ((lengths != 10) & (lengths != 0)).any():
+            return False
+        rows = starts[lengths == 10]
+    if rows.size == 0:
+        return True
+    chars = a[rows[:, None] + np.arange(10)].astype(np.int64)
+    digit_positions = [0, 1, 2, 3, 5, 6, 8, 9]
+    if not _digits(chars[:, digit_positions]).all() or (chars[:, [4, 7]] != MINUS).any():
+        return False
+    d = chars - ZERO
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 5] * 10 + d[:, 6]
+    day = d[:, 8] * 10 + d[:, 9]
+    if (year < 1000).any() or (month < 1).any() or (month > 12).any() or (day < 1).any():
+        return False
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    return bool((day <= DAYS[month] + ((month == 2) & leap)).all())
+
+
+def _amounts(a: np.ndarray, starts: np.ndarray, lengths: np.ndarray, kor: np.ndarray):
+    """(comma positions or None, non-zero flags) of well-formed money values."""
+    if (lengths < 1).any() or (lengths > AMOUNT_WIDTH).any():
+        return None
+    offsets = np.arange(AMOUNT_WIDTH)
+    inside = offsets < lengths[:, None]
+    chars = a[np.minimum(starts[:, None] + offsets, a.size - 1)]
+    digit = _digits(chars) & inside
+    comma = (chars == COMMA) & inside
+    negative = chars[:, 0] == MINUS
+    if (negative & ~kor).any():  # only a correction (KOR) may be negative
+        return None
+    other = inside & ~digit & ~comma
+    other[:, 0] &= ~negative
+    if other.any() or (comma.sum(axis=1) > 1).any():
+        return None
+    has_comma = comma.any(axis=1)
+    position = np.where(has_comma, comma.argmax(axis=1), lengths)
+    whole = position - negative
+    fraction = lengths - position - 1
+    if (whole < 1).any() or (whole > 12).any():
+        return None
+    if (has_comma & ((fraction < 1) | (fraction > 2))).any():
+        return None
+    non_zero = (digit & (chars > ZERO)).any(axis=1)
+    return np.where(has_comma, starts + position, -1), non_zero
+
+
+def convert(chunk: bytes) -> bytes | None:
+    """Rows of ``chunk`` (complete lines, LF or CRLF) as typed COPY rows, or None."""
+    if QUOTE in chunk or not chunk.endswith(b"\n"):
+        return None
+    lines = chunk.count(b"\n")
+    if CR in chunk:
+        if chunk.count(b"\r\n") != lines or chunk.count(b"\r") != lines:
+            return None
+        chunk = chunk.replace(b"\r\n", b"\n")
+    a = np.frombuffer(chunk, dtype=np.uint8)
+    separators = np.flatnonzero((a == SEMICOLON) | (a == NEWLINE))
+    if separators.size != lines * COLUMNS:
+        return None
+    ends = separators.reshape(lines, COLUMNS)
+    if (a[ends[:, -1]] != NEWLINE).any() or (a[ends[:, :-1]] != SEMICOLON).any():
+        return None
+    starts = np.empty_like(ends)
+    starts[0, 0] = 0
+    starts[1:, 0] = ends[:-1, -1] + 1
+    starts[:, 1:] = ends[:, :-1] + 1
+    lengths = ends - starts
+
+    for index in (ID, PREMISES, COMPONENT, DESCRIPTION):
+        if (lengths[:, index] > _max_length(index)).any():
+            return None
+    if (lengths[:, ID] < 1).any() or (lengths[:, PREMISES] < 1).any():
+        return None
+    if not _dates(a, starts[:, POSTED], lengths[:, POSTED], required=True):
+        return None
+    for index in (DOCUMENT_DATE, DUE):
+        if not _dates(a, starts[:, index], lengths[:, index], required=False):
+            return None
+
+    kind_length = lengths[:, KIND]
+    if ((kind_length != 2) & (kind_length != 3)).any():
+        return None
+    s = starts[:, KIND]
+    third = np.where(kind_length == 3, a[s + 2], 0).astype(np.int64)
+    kind = (a[s].astype(np.int64) << 16) | (a[s + 1].astype(np.int64) << 8) | third
+    if not np.isin(kind, KIND_CODES).all():
+        return None
+    if ((lengths[:, COMPONENT] > 0) != np.isin(kind, WITH_COMPONENT)).any():
+        return None
+    kor = kind == KOR
+    debit = _amounts(a, starts[:, DEBIT], lengths[:, DEBIT], kor)
+    credit = _amounts(a, starts[:, CREDIT], lengths[:, CREDIT], kor)
+    if debit is None or credit is None or (debit[1] == credit[1]).any():
+        return None  # exactly one of WINIEN and MA is non-zero
+    if (lengths[:, OP] != 1).any() or (a[starts[:, OP]] != ord("Z")).any():
+        return None
+
+    out = a.copy()
+    for commas, _non_zero in (debit, credit):
+        out[commas[commas >= 0]] = DOT
+    # Drop ";Z" before each line end: the typed table has no OPERACJA.
+    drop = np.concatenate((ends[:, CREDIT], starts[:, OP]))
+    return np.delete(out, drop).tobytes()
