@@ -38,5 +38,6 @@ urlpatterns = [
     path("schema/", docs.SchemaView.as_view(), name="schema"),
     path("docs/", docs.DocsView.as_view(), name="docs"),
     # Anything else under the API: 404 in the API's error shape, not an HTML page.
-    re_path(r"(?s)^.*$", errors.not_found),  # (?s): paths may hold a newline too
+    # [\s\S], not (?s): paths may hold a newline too, and Django must still reverse() names.
+    re_path(r"^[\s\S]*$", errors.not_found),
 ]
