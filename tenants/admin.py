@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django_otp.admin import OTPAdminSite
 
 from tenants.models import Cooperative, Domain
+
+# The Django admin asks for the operator's second factor too (docs/decisions/0701).
+admin.site.__class__ = OTPAdminSite
 
 
 class DomainInline(admin.TabularInline):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ebok.accounts import two_factor_views as otp
 from tenants import views
 
 app_name = "operator"
@@ -8,6 +9,8 @@ urlpatterns = [
     path("", views.console_home, name="home"),
     path("login/", views.OperatorLoginView.as_view(), name="login"),
     path("logout/", views.operator_logout, name="logout"),
+    path("otp/", otp.verify, {"area": otp.CONSOLE}, name="otp_verify"),
+    path("otp/setup/", otp.setup, {"area": otp.CONSOLE}, name="otp_setup"),
     path("cooperatives/new/", views.console_onboard, name="onboard"),
     path("cooperatives/<str:code>/suspend/", views.console_suspend, name="suspend"),
     path("cooperatives/<str:code>/resume/", views.console_resume, name="resume"),

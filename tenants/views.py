@@ -13,7 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from ebok.accounts import two_factor
 from ebok.accounts.models import User
+from ebok.accounts.two_factor_views import CONSOLE, second_factor_redirect
 from tenants import operator_services, selectors
 from tenants.forms import OnboardingForm, OperatorLoginForm, SuspendForm
 from tenants.health import broker_reachable, database_reachable
@@ -46,6 +48,8 @@ def operator_required(view):
             return redirect_to_login(request.get_full_path(), reverse("operator:login"))
         if request.user.kind != User.Kind.OPERATOR:
             raise Http404
+        if two_factor.verification_pending(request.user):
+            return second_factor_redirect(request, CONSOLE)
         return view(request, *args, **kwargs)
 
     return wrapped

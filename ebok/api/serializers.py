@@ -72,7 +72,8 @@ class LoginSerializer(serializers.Serializer):
     otp = StrictCharField(
         max_length=16,
         required=False,
-        help_text="The one-time code, for a staff account with a confirmed authenticator.",
+        help_text="The one-time code (or a recovery code): required for staff, and for "
+        "residents who turned on two-step verification.",
     )
 
 

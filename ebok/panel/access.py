@@ -13,7 +13,9 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from ebok.accounts import two_factor
 from ebok.accounts.models import User
+from ebok.accounts.two_factor_views import PANEL, second_factor_redirect
 
 ROLE_RANK = {User.Role.VIEWER: 1, User.Role.OPERATOR: 2, User.Role.ADMIN: 3}
 
@@ -31,6 +33,8 @@ def staff_required(role: str = User.Role.VIEWER, *, pending_password_allowed: bo
                 return redirect_to_login(request.get_full_path(), reverse("panel:login"))
             if user.kind != User.Kind.STAFF:
                 raise Http404
+            if two_factor.verification_pending(user):
+                return second_factor_redirect(request, PANEL)
             if user.must_change_password and not pending_password_allowed:
                 return redirect("panel:password")
             if not has_role(user, role):

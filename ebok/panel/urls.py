@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ebok.accounts import two_factor_views as otp
 from ebok.panel import views
 
 app_name = "panel"
@@ -8,6 +9,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("otp/", otp.verify, {"area": otp.PANEL}, name="otp_verify"),
+    path("otp/setup/", otp.setup, {"area": otp.PANEL}, name="otp_setup"),
     path("password/", views.password_change, name="password"),
     path("people/", views.people, name="people"),
     path("people/<str:source_id>/", views.person, name="person"),

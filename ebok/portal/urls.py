@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ebok.accounts import two_factor_views as otp
 from ebok.portal.views import account, documents, premises
 
 app_name = "portal"
@@ -8,6 +9,9 @@ urlpatterns = [
     path("", premises.dashboard, name="dashboard"),
     path("login/", account.LoginView.as_view(), name="login"),
     path("logout/", account.logout_view, name="logout"),
+    path("login/kod/", otp.verify, {"area": otp.PORTAL}, name="otp_verify"),
+    path("konto/dwuetapowa/", otp.setup, {"area": otp.PORTAL}, name="otp_setup"),
+    path("konto/dwuetapowa/wylacz/", otp.disable, {"area": otp.PORTAL}, name="otp_disable"),
     path("haslo/", account.password_change, name="password_change"),
     path("regulamin/", account.rules, name="rules"),
     path("konto/", account.account, name="account"),

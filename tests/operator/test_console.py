@@ -11,6 +11,7 @@ from ebok.accounts.models import User
 from ebok.models import AuditEvent
 from tenants.middleware import forget_cached_hosts
 from tenants.models import ConnectorSettings, Cooperative, Domain, OperatorAuditEvent
+from tests.support import otp
 from tests.support.data import make_person
 
 PASSWORD = "Operator-platformy-2026"
@@ -31,6 +32,7 @@ def operator(db):
 @pytest.fixture
 def console(apex_client, operator):
     apex_client.force_login(operator, backend=BACKEND)
+    otp.pass_second_factor(apex_client, otp.code_for(otp.enrol(operator)), "/otp/")
     return apex_client
 
 
@@ -56,6 +58,9 @@ def test_only_operators_log_in_and_others_get_404(apex_client, operator):
     assert refused.status_code == 200 and "_auth_user_id" not in apex_client.session
     response = apex_client.post("/login/", {"username": "operator.jan", "password": PASSWORD})
     assert response["Location"] == "/"
+    # The second factor is mandatory: first the authenticator, then the console.
+    assert apex_client.get("/")["Location"] == "/otp/setup/?next=%2F"
+    assert len(otp.enrol_through_the_page(apex_client, "public", "operator.jan", "/otp/setup/"))
     assert apex_client.get("/").status_code == 200
     assert OperatorAuditEvent.objects.filter(action="login.succeeded", actor_login="operator.jan")
 
@@ -85,6 +90,7 @@ def test_the_onboarding_form_creates_a_working_cooperative(console, operator):
     staff = Client(HTTP_HOST="lazur.localhost")
     login = staff.post("/panel/login/", {"username": "admin.lazur", "password": password})
     assert login["Location"] == "/panel/"
+    otp.enrol_through_the_page(staff, "lazur", "admin.lazur")
     assert staff.get("/panel/people/")["Location"] == "/panel/password/"
     new = "Lazurowe-okna-2026!"
     staff.post("/panel/password/", {"current": password, "new": new, "repeated": new})

@@ -1,17 +1,23 @@
 import pytest
 from django.test import Client
 
+from ebok.accounts.models import User
 from tenants.middleware import forget_cached_hosts
+from tests.support import otp
 from tests.support.data import household, make_resident, make_staff
 
 BACKEND = "ebok.accounts.backends.AccountBackend"
 
 
 def logged_in(cooperative, user, in_schema, host="odra.localhost") -> Client:
-    """A client with a session of ``user`` stored in the cooperative's schema."""
+    """A client with a session of ``user`` stored in the cooperative's schema;
+    staff also pass the second factor with an enrolled authenticator."""
     client = Client(HTTP_HOST=host)
     with in_schema(cooperative):
         client.force_login(user, backend=BACKEND)
+        code = otp.code_for(otp.enrol(user)) if user.kind == User.Kind.STAFF else None
+    if code is not None:
+        otp.pass_second_factor(client, code)
     return client
 
 

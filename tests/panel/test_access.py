@@ -4,10 +4,11 @@ from django.urls import URLPattern, get_resolver
 
 from ebok.accounts.models import User
 from ebok.panel import urls as panel_urls
+from tests.support import otp
 from tests.support.data import RESIDENT_PASSWORD, make_resident
 
 SAMPLE_ARGS = {"source_id": "O1", "pk": "1"}
-OPEN_VIEWS = {"login", "logout"}
+OPEN_VIEWS = {"login", "logout", "otp_verify", "otp_setup"}  # the login steps
 
 
 def panel_paths():
@@ -75,6 +76,9 @@ def test_staff_log_in_and_must_first_replace_an_issued_password(odra, odra_clien
         "/panel/login/", {"username": "nowa.osoba", "password": issued.password}
     )
     assert response.status_code == 302
+    # First the authenticator (mandatory for staff), then the new password.
+    assert odra_client.get("/panel/people/")["Location"].startswith("/panel/otp/setup/")
+    assert len(otp.enrol_through_the_page(odra_client, odra.schema_name, "nowa.osoba")) == 10
     assert odra_client.get("/panel/people/")["Location"] == "/panel/password/"
     new = "Kasztanowa-aleja-2026!"
     response = odra_client.post(

@@ -18,6 +18,7 @@ from ebok.accounts.models import User
 from ebok.models import ApiToken, ErasureRecord, LoginRecord
 from tenants.services import onboard_cooperative
 from tests.panel.browser import chromium
+from tests.support import otp
 from tests.support.data import RESIDENT_PASSWORD, household, make_staff
 from tests.support.processes import web_server
 
@@ -74,6 +75,13 @@ def staff_logs_in(page, base):
     page.fill("input[name=username]", STAFF_LOGIN)
     page.fill("input[name=password]", RESIDENT_PASSWORD)
     page.click("main form button[type=submit]")
+    # The mandatory second factor, set up as a person would: the key beside the QR code.
+    page.wait_for_url(re.compile(r"/panel/otp/setup/"))
+    page.fill("input[name=code]", otp.code_from_key(page.inner_text("#otp-secret")))
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("#recovery-codes")
+    assert page.locator("#recovery-codes li").count() == 10
+    page.goto(f"{base}/panel/")
     page.wait_for_url(re.compile(r"/panel/people/"))
 
 

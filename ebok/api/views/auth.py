@@ -3,14 +3,14 @@
 from axes.helpers import get_cool_off
 from django.contrib.auth import authenticate, user_logged_in, user_login_failed
 from django.utils.translation import gettext_lazy as _
-from django_otp import devices_for_user
+from django_otp import user_has_device
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ebok.accounts import services
+from ebok.accounts import services, two_factor
 from ebok.accounts.models import User
 from ebok.api.authentication import BearerTokenAuthentication
 from ebok.api.schema import AUTHENTICATED, WITH_BODY, errors
@@ -26,11 +26,11 @@ class InvalidCredentials(exceptions.AuthenticationFailed):
 
 
 def _second_factor_ok(user: User, otp: str) -> bool:
-    """Staff who set up an authenticator prove it here too, as in the console."""
-    devices = list(devices_for_user(user, confirmed=True))
-    if not devices:
+    """Staff always prove a second factor (enrolled in the staff console first);
+    residents who turned it on prove it too. A recovery code works once."""
+    if not two_factor.is_mandatory(user) and not user_has_device(user):
         return True
-    return bool(otp) and any(device.verify_token(otp) for device in devices)
+    return bool(otp) and two_factor.check_code(user, otp) is not None
 
 
 def token_response(raw: str, token) -> Response:
@@ -63,9 +63,9 @@ class TokenView(APIView):
     @extend_schema(
         tags=["auth"],
         summary="Obtain a bearer token",
-        description="With the account's login and password (and the one-time code for "
-        "staff with an authenticator). Wrong credentials and a blocked account get the "
-        "same 401; repeated failures lock the login out for a while (429).",
+        description="With the account's login and password, and for staff (or a resident "
+        "with two-step verification) the one-time code. Wrong credentials and a blocked "
+        "account get the same 401; repeated failures lock the login out for a while (429).",
         request=LoginSerializer,
         responses={201: TokenSerializer, **errors(*WITH_BODY, 401, 406, 429)},
         auth=[],

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ebok import selectors
-from ebok.accounts import audit, services
+from ebok.accounts import audit, services, two_factor
 from ebok.portal.access import PASSWORD_STEP, RULES_STEP, resident_page
 from ebok.portal.forms import LoginForm, PasswordChangeForm, RulesForm
 
@@ -79,7 +79,10 @@ def rules(request):
 
 @resident_page
 def account(request):
-    context = {"logins": list(selectors.recent_logins(request.user))}
+    context = {
+        "logins": list(selectors.recent_logins(request.user)),
+        "two_factor_on": two_factor.has_authenticator(request.user),
+    }
     return render(request, "portal/account.html", context)
 
 
