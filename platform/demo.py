@@ -453,7 +453,7 @@ class Demo:
         print(f"  Residents' portal (ODRA):  http://{CODE.lower()}.{base}{port}/")
         print(f"  Staff panel (ODRA):        http://{CODE.lower()}.{base}{port}/panel/")
         print(f"  Operator console:          http://{base}{port}/")
-        print(f"  Operator admin:            http://{base}{port}/admin/")
+        print(f"  Operator admin (Django):   http://{base}{port}/admin/")
         print()
         for role, label in [
             ("resident", "resident   "),
@@ -471,6 +471,9 @@ class Demo:
         print()
         print("  Issued passwords must be changed at the first login; after a change,")
         print(f"  the new one is yours to remember ({self.logins_file} keeps the issued one).")
+        print("  Staff and operators also set up two-step verification at their first login")
+        print("  (a six-digit code from any authenticator app); sign operators in at the")
+        print("  console first, the admin then asks for the code as well.")
         print(flush=True)
 
 
