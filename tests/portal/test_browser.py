@@ -10,6 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.db import connection
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from tenants.services import onboard_cooperative
 from tests.panel.browser import chromium
@@ -17,22 +18,12 @@ from tests.portal.conftest import fill_premises
 from tests.support import data
 from tests.support.processes import ROOT, web_server
 
-# django_db: tells pytest-django to create the test database even when only these run.
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.django_db]
+pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 ARTIFACTS = ROOT / "var" / "test-artifacts"
 FIRST_LOGIN = "nowicka.e2e"
 READY = "kowalska.e2e"
 NEW_PASSWORD = "Bursztynowe-korale-nad-Bałtykiem"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _django_beside_playwright():
-    """Playwright's sync API runs an event loop in this thread; Django would then
-    refuse the per-test transaction, though nothing runs concurrently here."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +98,14 @@ def log_in(page, login=READY, password=data.RESIDENT_PASSWORD):
     page.get_by_label("Hasło").fill(password)
     page.get_by_role("button", name="Zaloguj").click()
     page.wait_for_load_state()
+
+
+def test_the_journeys_data_is_committed_for_the_server(db, site):
+    """Also makes pytest-django create the test database when only this module runs."""
+    from ebok.models import Premises
+
+    with schema_context(site["cooperative"].schema_name):
+        assert Premises.objects.filter(pk=site["m1"], account_number="K00001").exists()
 
 
 def test_first_login_forces_password_change_then_rules_then_dashboard(page):
@@ -189,7 +188,7 @@ def test_dashboard_on_a_360_px_phone(page):
     assert (ARTIFACTS / "dashboard-360px.png").stat().st_size > 10_000
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     copy.click()
-    assert flat.get_by_text("Skopiowano numer rachunku").is_visible()
+    expect(flat.get_by_text("Skopiowano numer rachunku")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == data.nrb_for(1)
 
 
