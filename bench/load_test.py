@@ -36,6 +36,7 @@ import threading
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -234,7 +235,6 @@ pidfile = {folder}/pgbouncer.pid
 
 def pgbouncer(stack: ExitStack, url: str, pool: int) -> str:
     """PgBouncer in session mode in front of ``url``; returns the URL through it."""
-    from urllib.parse import urlparse
 
     parsed = urlparse(url)
     folder = Path(tempfile.mkdtemp(prefix="bench-pgbouncer-"))
@@ -269,6 +269,23 @@ def cpu_seconds(proc: subprocess.Popen) -> float:
             total += times.user + times.system
         except psutil.NoSuchProcess:
             pass
+    return total
+
+
+def database_cpu_seconds(database: str) -> float:
+    """User + system CPU so far of the PostgreSQL backends serving ``database``
+    (backends that ended since are not counted: CONN_MAX_AGE keeps most alive)."""
+    import psutil
+
+    total = 0.0
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if process.info["name"] == "postgres" and f" {database} " in f"{cmdline} ":
+            try:
+                times = process.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
     return total
 
 
@@ -503,6 +520,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = database_url(args.database_url)
+    database = urlparse(url).path.lstrip("/")
     redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
     setup_django(url, REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url)
     accounts = prepare(args.cooperatives)
@@ -552,6 +570,7 @@ def main() -> None:
             for target in targets:
                 port, proc = servers[target]
                 cpu_before = cpu_seconds(proc)
+                database_before = database_cpu_seconds(database)
                 figures = run_locust(
                     target=target,
                     port=port,
@@ -562,8 +581,10 @@ def main() -> None:
                     name=f"{args.name}-{phase}-{target}",
                 )
                 cpu = cpu_seconds(proc) - cpu_before
+                database_cpu = database_cpu_seconds(database) - database_before
                 requests = figures["all_pages"]["requests"] or 1
                 figures["server_cpu_ms_per_request"] = round(cpu / requests * 1000, 2)
+                figures["database_cpu_ms_per_request"] = round(database_cpu / requests * 1000, 2)
                 figures["server_rss_mib"] = rss_mib(proc)
                 result.setdefault(phase, {})[target] = figures
                 print(phase, target, figures["all_pages"], flush=True)
