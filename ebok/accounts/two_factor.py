@@ -12,6 +12,7 @@ from base64 import b32encode
 
 import segno
 from django.db import connection, transaction
+from django.utils.crypto import salted_hmac
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -72,11 +73,21 @@ def qr_data_uri(device: TOTPDevice) -> str:
     return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2)
 
 
+def _recovery_digest(user, code: str) -> str:
+    """What is stored of a recovery code: a keyed hash, salted per account (the
+    codes themselves exist only on the page that showed them)."""
+    return salted_hmac(
+        "ebok.accounts.recovery", f"{user.pk}:{code}", algorithm="sha256"
+    ).hexdigest()[:16]
+
+
 def _new_recovery_codes(user) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=_recovery_digest(user, code)) for code in codes
+    )
     return codes
 
 
@@ -112,10 +123,13 @@ def check_code(user, code: str):
     code = _normalised(code)
     if not code:
         return None
-    model = TOTPDevice if TOTP_CODE.match(code) else StaticDevice
+    if TOTP_CODE.match(code):
+        model, token = TOTPDevice, code
+    else:
+        model, token = StaticDevice, _recovery_digest(user, code)
     with transaction.atomic():
         for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
-            if device.verify_token(code):
+            if device.verify_token(token):
                 return device
     return None
 

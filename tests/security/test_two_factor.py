@@ -1,0 +1,199 @@
+"""Two-factor authentication: mandatory for staff and operators, optional for residents."""
+
+import time
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ebok.accounts import services
+from ebok.accounts.models import User
+from ebok.models import AuditEvent
+from tenants.models import OperatorAuditEvent
+from tests.support import otp
+from tests.support.data import RESIDENT_PASSWORD, make_person, make_resident, make_staff
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def staff(odra, in_schema):
+    with in_schema(odra):
+        return make_staff("kasia.otp", role="admin")
+
+
+def password_login(client, login, path="/panel/login/"):
+    response = client.post(path, {"username": login, "password": RESIDENT_PASSWORD})
+    assert response.status_code == 302, response
+    return response
+
+
+def test_staff_enrol_at_first_login_and_nothing_opens_before(odra, odra_client, in_schema, staff):
+    password_login(odra_client, staff.login)
+    for path in ("/panel/people/", "/panel/audit/", "/panel/staff/", "/panel/password/"):
+        assert odra_client.get(path)["Location"].startswith("/panel/otp/setup/?next="), path
+    page = odra_client.get("/panel/otp/setup/")
+    html = page.content.decode()
+    assert 'src="data:image/svg+xml' in html  # the QR code, inline, no script
+    assert "<script" not in html
+    assert "unsafe-inline" not in page["Content-Security-Policy"]
+    assert "img-src 'self' data:" in page["Content-Security-Policy"]
+    assert "no-store" in page["Cache-Control"]
+    with in_schema(odra):
+        device = TOTPDevice.objects.get(user=staff, confirmed=False)
+    secret = page.context["secret"]
+    assert secret in html and otp.code_from_key(secret) == otp.code_for(device)
+
+    wrong = odra_client.post("/panel/otp/setup/", {"code": "000000"})
+    assert wrong.status_code == 200 and wrong.context["form"].errors
+    time.sleep(1.1)  # django-otp's throttle after a failure
+    codes = otp.enrol_through_the_page(odra_client, odra.schema_name, staff.login)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert odra_client.get("/panel/people/").status_code == 200
+    with in_schema(odra):
+        stored = set(StaticToken.objects.values_list("token", flat=True))
+        assert not stored & set(codes)  # only keyed hashes of the codes are kept
+        actions = list(AuditEvent.objects.filter(target_login=staff.login).values_list("action"))
+    assert ("otp.enrolment_failed",) in actions and ("otp.enabled",) in actions
+
+
+def test_every_later_login_asks_for_the_code_and_a_password_alone_cannot_enrol_another(
+    odra, in_schema, staff
+):
+    with in_schema(odra):
+        device = otp.enrol(staff)
+    client = Client(HTTP_HOST="odra.localhost")
+    password_login(client, staff.login)
+    assert client.get("/panel/people/")["Location"] == "/panel/otp/?next=%2Fpanel%2Fpeople%2F"
+    # The enrolment page does not offer a new authenticator to a password-only session.
+    assert client.get("/panel/otp/setup/")["Location"] == "/panel/otp/"
+    with in_schema(odra):
+        assert TOTPDevice.objects.filter(user=staff).count() == 1
+    wrong = client.post("/panel/otp/", {"code": "123456"})
+    assert wrong.status_code == 200
+    with in_schema(odra):
+        code = otp.code_for(device)
+    # Right after a failure even the right code waits (django-otp's growing delay).
+    assert client.post("/panel/otp/", {"code": code}).status_code == 200
+    time.sleep(1.1)
+    response = client.post("/panel/otp/", {"code": code, "next": "/panel/audit/"})
+    assert response["Location"] == "/panel/audit/"
+    assert client.get("/panel/audit/").status_code == 200
+    # A used code never verifies another session.
+    other = Client(HTTP_HOST="odra.localhost")
+    password_login(other, staff.login)
+    assert other.post("/panel/otp/", {"code": code}).status_code == 200
+    with in_schema(odra):
+        failed = AuditEvent.objects.filter(action="otp.failed", target_login=staff.login)
+        assert failed.count() == 3
+
+
+def test_a_recovery_code_works_once(odra, odra_client, in_schema, staff):
+    password_login(odra_client, staff.login)
+    codes = otp.enrol_through_the_page(odra_client, odra.schema_name, staff.login)
+    later = Client(HTTP_HOST="odra.localhost")
+    password_login(later, staff.login)
+    assert later.post("/panel/otp/", {"code": codes[3].upper()})["Location"] == "/panel/"
+    again = Client(HTTP_HOST="odra.localhost")
+    password_login(again, staff.login)
+    assert again.post("/panel/otp/", {"code": codes[3]}).status_code == 200
+    with in_schema(odra):
+        used = AuditEvent.objects.get(action="otp.recovery_code_used", target_login=staff.login)
+    assert used.details == {"remaining": 9}
+
+
+def test_next_after_verification_stays_on_this_host(odra, in_schema, staff):
+    with in_schema(odra):
+        device = otp.enrol(staff)
+        code = otp.code_for(device)
+    client = Client(HTTP_HOST="odra.localhost")
+    password_login(client, staff.login)
+    response = client.post("/panel/otp/", {"code": code, "next": "https://evil.example/"})
+    assert response["Location"] == "/panel/"
+
+
+def test_regenerating_a_staff_password_resets_their_authenticator(odra, in_schema, staff):
+    with in_schema(odra):
+        otp.enrol(staff)
+        admin = make_staff("szef.otp", role="admin")
+        services.regenerate_password(user=staff, actor=admin)
+        assert not TOTPDevice.objects.filter(user=staff).exists()
+        event = AuditEvent.objects.get(action="otp.reset", target_login=staff.login)
+        assert event.actor_login == "szef.otp"
+
+
+def test_operators_need_the_second_factor_in_the_console_and_the_admin(apex_client, db):
+    operator = User.objects.create_superuser("op.otp", RESIDENT_PASSWORD)
+    password_login(apex_client, "op.otp", "/login/")
+    assert apex_client.get("/audit/")["Location"].startswith("/otp/setup/")
+    # The Django admin on the apex host refuses a session without the second factor.
+    assert apex_client.get("/admin/")["Location"].startswith("/admin/login/")
+    otp.enrol_through_the_page(apex_client, "public", "op.otp", "/otp/setup/")
+    assert apex_client.get("/audit/").status_code == 200
+    assert apex_client.get("/admin/").status_code == 200
+    assert OperatorAuditEvent.objects.filter(action="otp.enabled", actor_login=operator.login)
+
+
+def _token(client, login, **extra):
+    return client.post(
+        "/api/v1/auth/token/",
+        {"login": login, "password": RESIDENT_PASSWORD, **extra},
+        content_type="application/json",
+    )
+
+
+def test_staff_api_tokens_need_the_code_and_residents_only_once_they_turned_it_on(
+    odra, odra_client, in_schema, staff
+):
+    assert _token(odra_client, staff.login).status_code == 401  # not enrolled yet
+    assert _token(odra_client, staff.login, otp="123456").status_code == 401
+    with in_schema(odra):
+        device = otp.enrol(staff)
+        code = otp.code_for(device)
+        resident = make_resident(make_person("P2F", "Dwuetapowa"))
+    assert _token(odra_client, staff.login).status_code == 401
+    assert _token(odra_client, staff.login, otp=code).status_code == 201
+    assert _token(odra_client, resident.login).status_code == 201
+    with in_schema(odra):
+        resident_device = otp.enrol(resident)
+        resident_code = otp.code_for(resident_device)
+    assert _token(odra_client, resident.login).status_code == 401
+    assert _token(odra_client, resident.login, otp=resident_code).status_code == 201
+
+
+def test_a_resident_turns_two_factor_on_and_off(odra, in_schema):
+    with in_schema(odra):
+        resident = make_resident(make_person("P3F", "Ostrożna"))
+    client = Client(HTTP_HOST="odra.localhost")
+    password_login(client, resident.login, "/login/")
+    account = client.get("/konto/").content.decode()
+    assert "/konto/dwuetapowa/" in account
+    otp.enrol_through_the_page(client, odra.schema_name, resident.login, "/konto/dwuetapowa/")
+    assert client.get("/").status_code == 200  # this session is verified by the enrolment
+
+    later = Client(HTTP_HOST="odra.localhost")
+    password_login(later, resident.login, "/login/")
+    assert later.get("/")["Location"].startswith("/login/kod/?next=")
+    assert later.get("/konto/")["Location"].startswith("/login/kod/")
+    with in_schema(odra):
+        code = otp.code_for(TOTPDevice.objects.get(user=resident))
+    assert later.post("/login/kod/", {"code": code})["Location"] == "/"
+    assert later.get("/").status_code == 200
+
+    assert later.post("/konto/dwuetapowa/wylacz/", {"code": "000000"})["Location"] == "/konto/"
+    with in_schema(odra):
+        assert TOTPDevice.objects.filter(user=resident, confirmed=True).exists()
+    time.sleep(1.1)
+    with in_schema(odra):
+        code = otp.code_for(TOTPDevice.objects.get(user=resident))
+    later.post("/konto/dwuetapowa/wylacz/", {"code": code})
+    with in_schema(odra):
+        assert not TOTPDevice.objects.filter(user=resident).exists()
+        assert AuditEvent.objects.filter(action="otp.disabled", target_login=resident.login)
+    fresh = Client(HTTP_HOST="odra.localhost")
+    password_login(fresh, resident.login, "/login/")
+    assert fresh.get("/").status_code == 200
