@@ -34,6 +34,7 @@ from ebok.accounts.models import User
 from ebok.models import Document, Person
 from tenants.services import onboard_cooperative
 from tests.support import data
+from tests.support.browser import chromium
 from tests.support.processes import web_server
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db]
@@ -194,32 +195,15 @@ def test_sync_now_queues_a_real_task(live):
 
 @pytest.mark.browser
 def test_docs_page_works_in_a_browser_under_the_csp(live):
-    from playwright.sync_api import sync_playwright
-
     port = live["base"].rsplit(":", 1)[1]
     problems = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            page.goto(f"http://{HOST}:{port}/api/v1/docs/")
-            page.wait_for_selector(".opblock-summary", timeout=30_000)
-            paths = page.locator(".opblock-summary-path").all_inner_texts()
-            assert any("/api/v1/premises/{id}/ledger/" in path for path in paths)
-            assert len(paths) >= 24
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(f"http://{HOST}:{port}/api/v1/docs/")
+        page.wait_for_selector(".opblock-summary", timeout=30_000)
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+        assert any("/api/v1/premises/{id}/ledger/" in path for path in paths)
+        assert len(paths) >= 24
     assert problems == []

@@ -17,8 +17,8 @@ from django_tenants.utils import schema_context
 from ebok.accounts.models import User
 from ebok.models import ApiToken, ErasureRecord, LoginRecord
 from tenants.services import onboard_cooperative
-from tests.panel.browser import chromium
 from tests.support import otp
+from tests.support.browser import chromium
 from tests.support.data import RESIDENT_PASSWORD, household, make_staff
 from tests.support.processes import web_server
 

@@ -13,9 +13,9 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from tenants.services import onboard_cooperative
-from tests.panel.browser import chromium
 from tests.portal.conftest import fill_premises
 from tests.support import data
+from tests.support.browser import chromium
 from tests.support.processes import ROOT, web_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]

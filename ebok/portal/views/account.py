@@ -45,8 +45,6 @@ def password_change(request):
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            # change_password ended every session, this one included: keep it.
-            update_session_auth_hash(request, request.user)
             messages.success(request, _("Your password has been changed."))
             return redirect("portal:dashboard")
     forced = PASSWORD_STEP in request.pending_steps

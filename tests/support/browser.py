@@ -1,4 +1,4 @@
-"""The system Chromium driven by Playwright (sync API), for the panel's journeys."""
+"""The system Chromium driven by Playwright (sync API), for browser tests."""
 
 from contextlib import contextmanager
 
