@@ -418,9 +418,19 @@ def warm_up(ports: dict, accounts: list[dict]) -> None:
 
 
 def run_locust(
-    *, target: str, port: int, users: int, seconds: int, think: str, accounts: Path, name: str
+    *,
+    target: str,
+    port: int,
+    users: int,
+    seconds: int,
+    think: str,
+    accounts: Path,
+    name: str,
+    meters: dict,
 ) -> dict:
-    """Locust headless against 127.0.0.1:port; statistics from after all users started."""
+    """Locust headless against 127.0.0.1:port. Its statistics, and the CPU ``meters``
+    (name → function of CPU seconds so far), cover the time after every user has
+    started (and logged in: Argon2 is expensive on purpose)."""
     seconds = min(seconds, MAX_SECONDS)
     rate = 20
     prefix = RESULTS / f"load-{name}"
@@ -455,15 +465,14 @@ def run_locust(
         "WARNING",
     ]
     with open(RESULTS / f"load-{name}-locust.log", "wb") as log:
-        subprocess.run(
-            [str(arg) for arg in args],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            timeout=seconds + spawn + 120,
-            check=False,  # locust exits 1 when any request failed: reported below
+        locust = subprocess.Popen(
+            [str(arg) for arg in args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
+        time.sleep(spawn)
+        before = {meter: read() for meter, read in meters.items()}
+        # locust exits 1 when any request failed: the failures are reported below.
+        locust.wait(timeout=seconds + 120)
+        used = {meter: read() - before[meter] for meter, read in meters.items()}
     with open(f"{prefix}_stats.csv") as stats:
         rows = {row["Name"]: row for row in csv.DictReader(stats)}
     with open(f"{prefix}_failures.csv") as failures:
@@ -484,11 +493,16 @@ def run_locust(
             "max_ms": round(float(row["Max Response Time"]), 1),
         }
 
+    requests = int(rows["Aggregated"]["Request Count"]) or 1
     return {
         "all_pages": figures(rows["Aggregated"]),
         "by_page": {page: figures(rows[page]) for page in PAGES if page in rows},
         "failures": failed[:10],
         "seconds": seconds,
+        **{
+            f"{meter}_cpu_ms_per_request": round(cpu / requests * 1000, 2)
+            for meter, cpu in used.items()
+        },
     }
 
 
@@ -569,8 +583,6 @@ def main() -> None:
         for phase, think, seconds in phases:
             for target in targets:
                 port, proc = servers[target]
-                cpu_before = cpu_seconds(proc)
-                database_before = database_cpu_seconds(database)
                 figures = run_locust(
                     target=target,
                     port=port,
@@ -579,12 +591,11 @@ def main() -> None:
                     think=think,
                     accounts=accounts_file,
                     name=f"{args.name}-{phase}-{target}",
+                    meters={
+                        "server": lambda proc=proc: cpu_seconds(proc),
+                        "database": lambda: database_cpu_seconds(database),
+                    },
                 )
-                cpu = cpu_seconds(proc) - cpu_before
-                database_cpu = database_cpu_seconds(database) - database_before
-                requests = figures["all_pages"]["requests"] or 1
-                figures["server_cpu_ms_per_request"] = round(cpu / requests * 1000, 2)
-                figures["database_cpu_ms_per_request"] = round(database_cpu / requests * 1000, 2)
                 figures["server_rss_mib"] = rss_mib(proc)
                 result.setdefault(phase, {})[target] = figures
                 print(phase, target, figures["all_pages"], flush=True)
@@ -603,9 +614,11 @@ def main() -> None:
         result["throughput_ratio_floor_to_portal"] = round(
             floor["all_pages"]["rps"] / max(portal["all_pages"]["rps"], 0.1), 2
         )
-        result["cpu_ratio_portal_to_floor"] = round(
-            portal["server_cpu_ms_per_request"] / max(floor["server_cpu_ms_per_request"], 0.01), 2
-        )
+
+        def cpu(figures: dict) -> float:
+            return figures["server_cpu_ms_per_request"] + figures["database_cpu_ms_per_request"]
+
+        result["cpu_ratio_portal_to_floor"] = round(cpu(portal) / max(cpu(floor), 0.01), 2)
     flush_redis(args.redis_db)
     report(args.name, result)
 

@@ -49,7 +49,7 @@ class Resident(HttpUser):
             path, params=self.query, name=name, allow_redirects=False, catch_response=True
         ) as response:
             if response.status_code != 200:
-                response.failure(f"{name} answered {response.status_code}")
+                response.failure(f"{name} answered {response.status_code} {response.error or ''}")
 
     @task(3)
     def dashboard(self):
