@@ -1,9 +1,11 @@
 """Vectorised check and conversion of a PELNY ledger, chunk by chunk (numpy).
 
 A ledger of millions of rows is checked in Python on whole chunks at C speed
-(no per-row Python, no per-field objects) and turned into rows that COPY can
-load straight into typed columns: decimal commas become dots and the
-OPERACJA column (always Z in a PELNY package) is dropped.
+(no per-row Python, no per-field objects). ``convert`` turns a PELNY chunk
+into rows that COPY can load straight into typed columns: decimal commas
+become dots and the OPERACJA column (always Z in a PELNY package) is dropped.
+``check`` only judges a PRZYROSTOWY chunk, whose removal rows (U) carry
+nothing but ID_ZAPISU and ID_LOKALU.
 
 The check is conservative: it accepts a chunk only if every row plainly meets
 every value rule of ROZRACHUNKI.CSV (``spec.LEDGER`` and docs/zsi-export-v1
@@ -24,7 +26,7 @@ COLUMNS = len(S.LEDGER.columns)  # 11
 SEMICOLON, NEWLINE, CR, QUOTE = 59, 10, 13, 34
 MINUS, COMMA, DOT, ZERO, NINE = 45, 44, 46, 48, 57
 AMOUNT_WIDTH = 16  # "-" + 12 digits + "," + 2 digits
-DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
 
 
 def _code(text: str) -> int:
@@ -57,11 +59,10 @@ def _dates(a: np.ndarray, starts: np.ndarray, lengths: np.ndarray, required: boo
         rows = starts[lengths == 10]
     if rows.size == 0:
         return True
-    chars = a[rows[:, None] + np.arange(10)].astype(np.int64)
-    digit_positions = [0, 1, 2, 3, 5, 6, 8, 9]
-    if not _digits(chars[:, digit_positions]).all() or (chars[:, [4, 7]] != MINUS).any():
+    chars = a[rows[:, None] + np.arange(10)]
+    if not _digits(chars[:, [0, 1, 2, 3, 5, 6, 8, 9]]).all() or (chars[:, [4, 7]] != MINUS).any():
         return False
-    d = chars - ZERO
+    d = chars.astype(np.int32) - ZERO
     year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
     month = d[:, 5] * 10 + d[:, 6]
     day = d[:, 8] * 10 + d[:, 9]
@@ -72,10 +73,10 @@ def _dates(a: np.ndarray, starts: np.ndarray, lengths: np.ndarray, required: boo
 
 
 def _amounts(a: np.ndarray, starts: np.ndarray, lengths: np.ndarray, kor: np.ndarray):
-    """(comma positions or None, non-zero flags) of well-formed money values."""
+    """(comma positions or -1, non-zero flags) of well-formed money values, or None."""
     if (lengths < 1).any() or (lengths > AMOUNT_WIDTH).any():
         return None
-    offsets = np.arange(AMOUNT_WIDTH)
+    offsets = np.arange(int(lengths.max()))
     inside = offsets < lengths[:, None]
     chars = a[np.minimum(starts[:, None] + offsets, a.size - 1)]
     digit = _digits(chars) & inside
@@ -99,15 +100,15 @@ def _amounts(a: np.ndarray, starts: np.ndarray, lengths: np.ndarray, kor: np.nda
     return np.where(has_comma, starts + position, -1), non_zero
 
 
-def convert(chunk: bytes) -> bytes | None:
-    """Rows of ``chunk`` (complete lines, LF or CRLF) as typed COPY rows, or None."""
+def _fields(chunk: bytes):
+    """(bytes, field starts, field ends, line-end width) of whole lines, or None."""
     if QUOTE in chunk or not chunk.endswith(b"\n"):
         return None
     lines = chunk.count(b"\n")
-    if CR in chunk:
-        if chunk.count(b"\r\n") != lines or chunk.count(b"\r") != lines:
-            return None
-        chunk = chunk.replace(b"\r\n", b"\n")
+    # CRLF or LF, the same on every line: "\r" may only end the OPERACJA field.
+    returns = chunk.count(b"\r")
+    if returns not in (0, lines):
+        return None
     a = np.frombuffer(chunk, dtype=np.uint8)
     separators = np.flatnonzero((a == SEMICOLON) | (a == NEWLINE))
     if separators.size != lines * COLUMNS:
@@ -119,19 +120,30 @@ def convert(chunk: bytes) -> bytes | None:
     starts[0, 0] = 0
     starts[1:, 0] = ends[:-1, -1] + 1
     starts[:, 1:] = ends[:, :-1] + 1
+    op_length = 1 + (returns > 0)
+    if (ends[:, OP] - starts[:, OP] != op_length).any():
+        return None
+    if returns and (a[ends[:, OP] - 1] != CR).any():
+        return None
     lengths = ends - starts
+    if (lengths[:, ID] < 1).any() or (lengths[:, ID] > _max_length(ID)).any():
+        return None
+    if (lengths[:, PREMISES] < 1).any() or (lengths[:, PREMISES] > _max_length(PREMISES)).any():
+        return None
+    return a, starts, ends, op_length
 
-    for index in (ID, PREMISES, COMPONENT, DESCRIPTION):
+
+def _values(a: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """(debit, credit) of rows that meet every value rule of a written entry, or None."""
+    lengths = ends - starts
+    for index in (COMPONENT, DESCRIPTION):
         if (lengths[:, index] > _max_length(index)).any():
             return None
-    if (lengths[:, ID] < 1).any() or (lengths[:, PREMISES] < 1).any():
-        return None
     if not _dates(a, starts[:, POSTED], lengths[:, POSTED], required=True):
         return None
     for index in (DOCUMENT_DATE, DUE):
         if not _dates(a, starts[:, index], lengths[:, index], required=False):
             return None
-
     kind_length = lengths[:, KIND]
     if ((kind_length != 2) & (kind_length != 3)).any():
         return None
@@ -147,12 +159,38 @@ def convert(chunk: bytes) -> bytes | None:
     credit = _amounts(a, starts[:, CREDIT], lengths[:, CREDIT], kor)
     if debit is None or credit is None or (debit[1] == credit[1]).any():
         return None  # exactly one of WINIEN and MA is non-zero
-    if (lengths[:, OP] != 1).any() or (a[starts[:, OP]] != ord("Z")).any():
-        return None
+    return debit, credit
 
+
+def convert(chunk: bytes) -> bytes | None:
+    """Rows of a PELNY ``chunk`` (whole lines) as typed COPY rows, or None."""
+    fields = _fields(chunk)
+    if fields is None:
+        return None
+    a, starts, ends, op_length = fields
+    if (a[starts[:, OP]] != ord("Z")).any():
+        return None
+    amounts = _values(a, starts, ends)
+    if amounts is None:
+        return None
     out = a.copy()
-    for commas, _non_zero in (debit, credit):
+    for commas, _non_zero in amounts:
         out[commas[commas >= 0]] = DOT
-    # Drop ";Z" before each line end: the typed table has no OPERACJA.
-    drop = np.concatenate((ends[:, CREDIT], starts[:, OP]))
+    # Drop ";Z" (and "\r") before each line end: the typed table has no OPERACJA.
+    drop = np.concatenate([ends[:, CREDIT] + k for k in range(1 + op_length)])
     return np.delete(out, drop).tobytes()
+
+
+def check(chunk: bytes) -> bool:
+    """Whether every row of a PRZYROSTOWY ``chunk`` (whole lines) plainly meets the rules."""
+    fields = _fields(chunk)
+    if fields is None:
+        return False
+    a, starts, ends, _op_length = fields
+    op = a[starts[:, OP]]
+    written = op == ord("Z")
+    if not (written | (op == ord("U"))).all():
+        return False
+    if not written.any():
+        return True
+    return _values(a, starts[written], ends[written]) is not None

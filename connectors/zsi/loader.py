@@ -14,8 +14,10 @@ Everything runs on one psycopg connection inside ONE transaction:
 
 import hashlib
 import os
+import queue
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,11 +25,12 @@ from pathlib import Path
 import psycopg
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from psycopg.copy import LibpqWriter
 
 from connectors.zsi import spec as S
 from connectors.zsi.encoding import EncodingChecker
 from connectors.zsi.errors import PackageProblem, PackageRejected, ProblemList
-from connectors.zsi.fast_ledger import convert
+from connectors.zsi.fast_ledger import check, convert
 from connectors.zsi.package import CHUNK, Header, Package, check_members
 
 ROW_PROBLEMS_PER_FILE = 50
@@ -44,29 +47,80 @@ class _Declined(Exception):
 
 
 class _Rows:
-    """What goes to COPY: the file's bytes, or (fast) typed rows of whole lines."""
+    """What goes to COPY: the file's bytes, or (``fast``) typed rows of whole lines.
+    With ``checked`` the bytes go unchanged, and ``plain`` says whether every row
+    passed ``fast_ledger.check`` (then the SQL value rules need not run)."""
 
-    def __init__(self, fast: bool):
+    def __init__(self, fast: bool, checked: bool = False):
         self.fast = fast
+        self.checked = checked
+        self.plain = checked
         self.carry = b""
+        self.crlf: bool | None = None  # the line end of the first rows; all must match
 
     def feed(self, chunk: bytes, final: bool = False) -> bytes:
-        if not self.fast:
+        if not (self.fast or self.plain):
             return chunk
+        data = self._lines(chunk, final)
+        if self.fast:
+            rows = convert(data) if data and data.endswith(self._end) else None
+            if data and rows is None:
+                raise _Declined
+            return rows or b""
+        if data and not (data.endswith(self._end) and check(data)):
+            self.plain = False
+        return chunk
+
+    @property
+    def _end(self) -> bytes:
+        return b"\r\n" if self.crlf else b"\n"
+
+    def _lines(self, chunk: bytes, final: bool) -> bytes:
         data = self.carry + chunk
         if final:
             self.carry = b""
             if data and not data.endswith(b"\n"):
-                data += b"\n"
+                data += self._end  # the final line end is optional
         else:
             cut = data.rfind(b"\n") + 1
             data, self.carry = data[:cut], data[cut:]
-        if not data:
-            return b""
-        rows = convert(data)
-        if rows is None:
-            raise _Declined
-        return rows
+        if data and self.crlf is None:
+            self.crlf = data.endswith(b"\r\n")
+        return data
+
+
+class _SendingWriter(LibpqWriter):
+    """Sends COPY data from a worker thread: checking the next chunk in Python
+    overlaps the server's work on the previous one. A short queue keeps memory flat."""
+
+    def __init__(self, cursor):
+        super().__init__(cursor)
+        self._queue: queue.Queue = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._send, daemon=True)
+        self._thread.start()
+
+    def _send(self) -> None:
+        try:
+            while (data := self._queue.get()) is not None:
+                super().write(data)
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._error = exc
+            while self._queue.get() is not None:
+                pass
+
+    def write(self, data) -> None:
+        if self._error is not None:
+            raise self._error
+        if data:
+            self._queue.put(data)
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        super().finish(exc or self._error)
+        if self._error is not None:
+            raise self._error
 
 
 def _q(name: str) -> str:
@@ -258,6 +312,8 @@ class Importer:
         self.staged: set[str] = set()  # file names staged without a problem
         self.timings: dict[str, float] = {}
         self.fast_ledger = False  # the PELNY ledger went straight into NEW_LEDGER
+        self.plain_ledger = False  # every ledger row passed fast_ledger's checks
+        self.distrust = False  # the server refused rows fast_ledger passed
         self.delta_sums: str | None = None  # see _delta_balance_base
         self.previous_files = previous_files or {}
 
@@ -385,8 +441,12 @@ class Importer:
                     if fast:
                         # Created in this subtransaction, so COPY may FREEZE its rows.
                         self._create_new_ledger()
-                    rows = _Rows(fast)
-                    with cur.copy(copy_sql) as copy:
+                        self._exec("SET LOCAL maintenance_work_mem TO '1GB'")
+                    # A delta's ledger is only checked here (its rows may be removals);
+                    # a PELNY one the fast path declined goes through every SQL rule.
+                    checked = file is S.LEDGER and not fast and self.header.mode != "PELNY"
+                    outgoing = _Rows(fast, checked=checked and not self.distrust)
+                    with cur.copy(copy_sql, writer=_SendingWriter(cur)) as copy:
                         while chunk := stream.read(CHUNK):
                             digest.update(chunk)
                             newlines += chunk.count(b"\n")
@@ -394,8 +454,8 @@ class Importer:
                             problem = checker.feed(chunk)
                             if problem is not None:
                                 raise PackageRejected([problem])
-                            copy.write(rows.feed(chunk))
-                        copy.write(rows.feed(b"", final=True))
+                            copy.write(outgoing.feed(chunk))
+                        copy.write(outgoing.feed(b"", final=True))
                     staged_rows = cur.rowcount
                     problem = checker.feed(b"", final=True)
                     if problem is not None:
@@ -407,7 +467,8 @@ class Importer:
                 return False
             except psycopg.Error as exc:
                 if fast:
-                    return False  # the exact path will name the problem
+                    self.distrust = True  # let the exact path's SQL rules judge every row
+                    return False
                 self.problems.append(self._copy_problem(file, exc))
                 return True
         # A final line end is optional; the header line is not a row.
@@ -433,6 +494,7 @@ class Importer:
                 % {"lines": rows, "rows": staged_rows},
                 file=file.name,
             )
+        self.plain_ledger = self.plain_ledger or (file is S.LEDGER and (fast or outgoing.plain))
         if not any(p.file == file.name for p in self.problems):
             self.staged.add(file.name)
             self._exec(f"ANALYZE {NEW_LEDGER if fast else file.staging}")
@@ -472,8 +534,8 @@ class Importer:
     # -- validation --
 
     def _validate_values(self, file: S.FileSpec) -> None:
-        if file is S.LEDGER and self.fast_ledger:
-            return  # checked chunk by chunk while streaming (fast_ledger.convert)
+        if file is S.LEDGER and self.plain_ledger:
+            return  # checked chunk by chunk while streaming (fast_ledger)
         if self._unchanged(file) and file is not S.BALANCES:
             return  # the same bytes passed these rules in the last applied package
         checks = _row_checks(file, self.header)
@@ -508,8 +570,8 @@ class Importer:
 
     def _validate_relations(self) -> None:
         for file in self.files():
-            if not file.key:
-                continue
+            if not file.key or self._unchanged(file):
+                continue  # ids of an unchanged file were unique when it was applied
             if file is S.LEDGER and self.header.mode == "PELNY":
                 continue  # the unique constraint catches it on insert (see _apply)
             self._report_duplicates(file)
@@ -954,9 +1016,10 @@ class Importer:
         self._exec(
             "CREATE TEMP TABLE zsi_balance_base ON COMMIT DROP AS "
             "SELECT premises_id, amount AS total FROM ebok_balance UNION ALL "
-            f"SELECT e.premises_id, e.credit - e.debit FROM {LEDGER_TABLE} e "
-            'WHERE e.source_id IN (SELECT "ID_ZAPISU" FROM zsi_rozrachunki) '
-            f"AND e.posted_on <= {old}"
+            "SELECT e.premises_id, e.credit - e.debit FROM zsi_rozrachunki r CROSS JOIN LATERAL "
+            # OFFSET 0 keeps the probe per row (the unique index), never a scan of the ledger.
+            f'(SELECT * FROM {LEDGER_TABLE} WHERE source_id = r."ID_ZAPISU" OFFSET 0) e '
+            f"WHERE e.posted_on <= {old}"
         )
         posted = _date_of('r."DATA_KSIEGOWANIA"')
         amount = _num('r."WINIEN"') + " - " + _num('r."MA"')

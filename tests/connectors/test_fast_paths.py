@@ -132,3 +132,25 @@ def test_convert_gives_typed_rows():
 )
 def test_convert_declines_anything_unusual(old, new):
     assert convert(GOOD.replace(old, new, 1)) is None
+
+
+def test_delta_ledger_rules_hold_on_the_streamed_check(coop, tmp_path):
+    first = full_package(tmp_path / "p1", premises=60, years=1, code=coop.code)
+    assert apply_package(coop, first).outcome == "applied"
+    delta = delta_package(first, tmp_path / "p2")
+    rows = (delta / LEDGER).read_bytes().decode("cp1250").split("\r\n")
+    removal = next(i for i, row in enumerate(rows) if row.endswith(";U")) + 1
+    written = next(i for i, row in enumerate(rows) if row.endswith(";Z")) + 1
+    # A removal row's other fields mean nothing; a written row's must be well-formed.
+    edit_cell(delta, LEDGER, removal, "WINIEN", "bez znaczenia")
+    broken = tmp_path / "p2-broken"
+    __import__("shutil").copytree(delta, broken)
+    edit_cell(broken, LEDGER, written, "MA", "1.00")
+    result = apply_package(coop, broken)
+    assert result.outcome == "rejected"
+    assert any(
+        f"line {written}" in str(p) and "MA" in str(p) and "'1.00'" in str(p)
+        for p in result.problems
+    ), [str(p) for p in result.problems]
+    result = apply_package(coop, delta)
+    assert result.outcome == "applied", [str(p) for p in result.problems]
