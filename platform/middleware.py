@@ -5,7 +5,21 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
+
+
+class RefuseNulBytesMiddleware:
+    """A NUL byte in the path is never a valid address (PostgreSQL would refuse it
+    as a value later, as a 500): 400 before any view sees it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info:
+            return HttpResponseBadRequest("Bad request.", content_type="text/plain")
+        return self.get_response(request)
 
 
 def _network_list(values):

@@ -120,6 +120,7 @@ CACHES = {
 # --- Request handling ----------------------------------------------------------
 
 MIDDLEWARE = [
+    "ebok_platform.middleware.RefuseNulBytesMiddleware",
     "ebok_platform.middleware.TrustedProxyMiddleware",
     "tenants.middleware.CooperativeMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -333,7 +333,10 @@ def _since(request):
     value = request.GET.get("since", "")
     if not value.isdigit():
         return None
-    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # digits, but no moment of this calendar
+        return None
 
 
 @viewer_required
