@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 from django_tenants.utils import schema_context
 
 from connectors.models import SyncRun
@@ -36,6 +37,13 @@ def db(django_db_setup, django_db_blocker):
     runs on its own connection; workers must see the data). pytest-django sets
     the test database up when a collected test's fixtures include ``db``."""
     with django_db_blocker.unblock():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """The rules' tests match the English msgids; the Polish catalog has its own test."""
+    with translation.override("en"):
         yield
 
 
