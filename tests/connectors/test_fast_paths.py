@@ -33,7 +33,18 @@ def ledger_catalog(schema: str) -> dict:
             [schema],
         )
         sequence = cur.fetchone()[0]
-    return {"indexes": indexes, "constraints": constraints, "sequence": sequence}
+        cur.execute(
+            "SELECT cache_size, increment_by FROM pg_sequences "
+            "WHERE format('%%I.%%I', schemaname, sequencename) = %s",
+            [sequence],
+        )
+        options = cur.fetchone()
+    return {
+        "indexes": indexes,
+        "constraints": constraints,
+        "sequence": sequence,
+        "options": options,
+    }
 
 
 def test_full_package_swaps_in_a_ledger_with_the_models_names(coop, tmp_path, runs):
