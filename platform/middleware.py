@@ -90,7 +90,8 @@ class SessionLifetimeMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """Headers Django has no setting for. Pages are personal: never cached."""
+    """Headers Django has no setting for. Pages are personal: never cached. An API
+    answer opened in a browser is a download, never rendered (ASVS 14.4.2)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -99,4 +100,7 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         response.setdefault("Cache-Control", "no-store")
+        is_json = response.get("Content-Type", "").startswith("application/json")
+        if is_json and request.path_info.startswith("/api/"):
+            response.setdefault("Content-Disposition", 'attachment; filename="api.json"')
         return response

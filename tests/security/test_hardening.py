@@ -105,3 +105,19 @@ def test_pages_carry_security_headers(odra_client):
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp
+
+
+def test_api_answers_are_downloads_with_every_header(odra_client):
+    response = odra_client.get("/api/v1/cooperative/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="api.json"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+    assert response["Content-Type"].startswith("application/json")
+    # A page is not a download.
+    assert "Content-Disposition" not in odra_client.get("/login/")
+
+
+def test_no_server_version_in_the_answers(odra_client):
+    response = odra_client.get("/login/")
+    assert "Server" not in response and "X-Powered-By" not in response
