@@ -121,3 +121,13 @@ def test_api_answers_are_downloads_with_every_header(odra_client):
 def test_no_server_version_in_the_answers(odra_client):
     response = odra_client.get("/login/")
     assert "Server" not in response and "X-Powered-By" not in response
+
+
+def test_forms_refuse_a_post_without_the_csrf_token(odra):
+    from django.test import Client
+
+    client = Client(HTTP_HOST="odra.localhost", enforce_csrf_checks=True)
+    for path in ("/login/", "/panel/login/", "/logout/"):
+        assert client.post(path, {"username": "x", "password": "y"}).status_code == 403, path
+    apex = Client(HTTP_HOST="localhost", enforce_csrf_checks=True)
+    assert apex.post("/login/", {"username": "x", "password": "y"}).status_code == 403
