@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 from connectors.services import apply_package
 from connectors.zsi.fast_ledger import convert
 from ebok.models import LedgerEntry
-from tests.support.zsi import delta_package, edit_cell, full_package
+from tests.support.zsi import delta_package, edit_cell, edit_lines, full_package
 
 LEDGER = "ROZRACHUNKI.CSV"
 
@@ -165,3 +165,19 @@ def test_delta_ledger_rules_hold_on_the_streamed_check(coop, tmp_path):
     ), [str(p) for p in result.problems]
     result = apply_package(coop, delta)
     assert result.outcome == "applied", [str(p) for p in result.problems]
+
+
+def test_delta_rechecks_an_unchanged_file_when_what_it_refers_to_changed(coop, tmp_path):
+    first = full_package(tmp_path / "p1", premises=20, years=1, code=coop.code)
+    assert apply_package(coop, first).outcome == "applied"
+    delta = delta_package(first, tmp_path / "p2")
+    titles = (delta / "TYTULY.CSV").read_bytes().decode("cp1250").split("\r\n")
+    person = titles[1].split(";")[0]
+    # OSOBY.CSV loses a person; TYTULY.CSV (byte-identical to the base) still names them.
+    edit_lines(delta, "OSOBY.CSV", lambda ls: [ln for ln in ls if not ln.startswith(person + ";")])
+    result = apply_package(coop, delta)
+    assert result.outcome == "rejected"
+    assert any(
+        "TYTULY.CSV" in str(p) and "line 2" in str(p) and "no such person" in str(p)
+        for p in result.problems
+    ), [str(p) for p in result.problems]
