@@ -17,8 +17,7 @@ from django_tenants.utils import schema_context
 from ebok.accounts.models import User
 from ebok.models import ApiToken, ErasureRecord, LoginRecord
 from tenants.services import onboard_cooperative
-from tests.support import otp
-from tests.support.browser import chromium
+from tests.support.browser import chromium, staff_logs_in
 from tests.support.data import RESIDENT_PASSWORD, household, make_staff
 from tests.support.processes import web_server
 
@@ -69,22 +68,6 @@ def db_access(django_db_blocker, monkeypatch):
         yield in_site
 
 
-def staff_logs_in(page, base):
-    page.goto(f"{base}/panel/")
-    assert "/panel/login/" in page.url
-    page.fill("input[name=username]", STAFF_LOGIN)
-    page.fill("input[name=password]", RESIDENT_PASSWORD)
-    page.click("main form button[type=submit]")
-    # The mandatory second factor, set up as a person would: the key beside the QR code.
-    page.wait_for_url(re.compile(r"/panel/otp/setup/"))
-    page.fill("input[name=code]", otp.code_from_key(page.inner_text("#otp-secret")))
-    page.click("main form button[type=submit]")
-    page.wait_for_selector("#recovery-codes")
-    assert page.locator("#recovery-codes li").count() == 10
-    page.goto(f"{base}/panel/")
-    page.wait_for_url(re.compile(r"/panel/people/"))
-
-
 def issued_credentials(page, action):
     """Press the button that issues a password; read it from the page (once)."""
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
@@ -121,7 +104,7 @@ def test_grant_login_regenerate_block_erase(site, db_access):
         resident = browser.new_context(locale="pl-PL").new_page()
 
         # Staff find the person by name and grant access: login and password once, and the letter.
-        staff_logs_in(staff, base)
+        staff_logs_in(staff, base, STAFF_LOGIN, RESIDENT_PASSWORD)
         staff.fill("input[name=q]", "Kowalska")
         staff.press("input[name=q]", "Enter")
         staff.click("text=Anna Kowalska")

@@ -6,14 +6,24 @@
   if (!box || !box.dataset.progressUrl) { return; }
   var url = box.dataset.progressUrl;
 
+  // The worker reports phases by name ("checking balances"); the page carries
+  // their translations as data-phase-checking-balances and so on.
+  function phaseLabel(phase) {
+    var key = "phase" + phase.split(" ").map(function (word) {
+      return word.charAt(0).toUpperCase() + word.slice(1);
+    }).join("");
+    return box.dataset[key] || phase;
+  }
+
   function describe(progress) {
     var parts = [];
-    if (progress.phase) { parts.push(progress.phase); }
+    if (progress.phase) { parts.push(phaseLabel(progress.phase)); }
     if (progress.file) { parts.push(progress.file); }
     if (progress.bytes) {
       parts.push(Math.round(100 * (progress.bytes_done || 0) / progress.bytes) + "%");
     }
-    if (progress.rows) { parts.push(progress.rows + " " + box.dataset.rowsLabel); }
+    // "label: n" needs no plural forms.
+    if (progress.rows) { parts.push(box.dataset.rowsLabel + ": " + progress.rows); }
     return parts.join(" · ");
   }
 
