@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psycopg
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from psycopg.copy import LibpqWriter
 
@@ -121,6 +122,31 @@ class _SendingWriter(LibpqWriter):
         self._thread.join()
         super().finish(exc or self._error)
         if self._error is not None:
+            raise self._error
+
+
+class _Background(threading.Thread):
+    """Runs ``target(*args)`` beside the caller; ``join`` re-raises what it raised
+    (unless the caller is already raising)."""
+
+    def __init__(self, target, *args):
+        super().__init__(daemon=True)
+        self._call = (target, args)
+        self._error: BaseException | None = None
+        self._language = translation.get_language()  # messages in the caller's language
+        self.start()
+
+    def run(self) -> None:
+        target, args = self._call
+        try:
+            with translation.override(self._language):
+                target(*args)
+        except BaseException as exc:
+            self._error = exc
+
+    def join(self, timeout=None, reraise: bool = True) -> None:
+        super().join(timeout)
+        if reraise and self._error is not None:
             raise self._error
 
 
@@ -377,14 +403,19 @@ class Importer:
             self.problems.raise_if_any()
             self._timed("balances", step)
         self._timed("validate", started)
-        started = time.monotonic()
-        self._check_documents()
-        self.problems.raise_if_any()
-        self._timed("documents", started)
         self.progress(phase="applying", rows=sum(self.counts.values()))
         started = time.monotonic()
-        changes = self._apply()
+        # PDFs are files, not rows: stored while the server applies (a problem with
+        # them still rejects the package, before commit).
+        documents = _Background(self._store_documents, self._expected_documents())
+        try:
+            changes = self._apply()
+        except BaseException:
+            documents.join(reraise=False)
+            raise
+        documents.join()
         self._timed("apply", started)
+        self.problems.raise_if_any()
         if not self.fast_ledger:
             started = time.monotonic()
             self.progress(phase="checking balances")
@@ -692,10 +723,10 @@ class Importer:
     def stored_name(sha: str) -> str:
         return f"documents/{sha[:2]}/{sha}.pdf"
 
-    def _check_documents(self) -> None:
+    def _expected_documents(self) -> dict[str, tuple[str, int]]:
+        """File name -> (SHA-256, first line) of every PDF DOKUMENTY.CSV lists."""
         if S.DOCUMENTS.name not in self.header.files:
-            return
-        root = self._documents_root()
+            return {}
         expected: dict[str, tuple[str, int]] = {}  # file name -> (sha, first line)
         with self.conn.cursor(name="zsi_documents") as cur:
             cur.itersize = 2000
@@ -712,6 +743,14 @@ class Importer:
                     )
                     continue
                 expected.setdefault(name, (sha, line))
+        return expected
+
+    def _store_documents(self, expected: dict[str, tuple[str, int]]) -> None:
+        """Hash and store the package's PDFs (files only, no database), check the rest."""
+        if S.DOCUMENTS.name not in self.header.files:
+            return
+        started = time.monotonic()
+        root = self._documents_root()
         for name, (sha, line) in expected.items():
             if name in self.package.documents:
                 self._store_document(name, sha, line, root)
@@ -727,6 +766,7 @@ class Importer:
             self.problems.add(
                 _("a PDF not listed in DOKUMENTY.CSV"), file=f"{S.DOCUMENTS_DIR}/{name}", value=name
             )
+        self._timed("documents", started)
 
     def _store_document(self, name: str, sha: str, line: int, root: Path) -> None:
         target = root / self.stored_name(sha)
