@@ -238,17 +238,24 @@ def _build_b() -> dict:
     }
 
 
+_WORLD: dict = {}
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        a = onboard_cooperative(code=A_CODE, name="SM Izolacja A")
-        b = onboard_cooperative(code=B_CODE, name="SM Izolacja B")
-        with schema_context(a.schema_name):
-            built_a = _build_a()
-        with schema_context(b.schema_name):
-            built_b = _build_b()
-        connection.set_schema_to_public()
-    return {"a": a, "b": b, "A": built_a, "B": built_b}
+    # Built once per test session: pytest-django runs the tests without a database
+    # fixture last, so this module's fixture may be set up a second time.
+    if not _WORLD:
+        with django_db_blocker.unblock():
+            a = onboard_cooperative(code=A_CODE, name="SM Izolacja A")
+            b = onboard_cooperative(code=B_CODE, name="SM Izolacja B")
+            with schema_context(a.schema_name):
+                built_a = _build_a()
+            with schema_context(b.schema_name):
+                built_b = _build_b()
+            connection.set_schema_to_public()
+        _WORLD.update(a=a, b=b, A=built_a, B=built_b)
+    return _WORLD
 
 
 # --- Who asks ---------------------------------------------------------------------------------
