@@ -30,8 +30,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
+from django.http import HttpResponse
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, path
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.regex_helper import normalize
 from django_tenants.cache import make_key
@@ -383,9 +384,9 @@ def _check(persona: Persona, route: Route, path: str, method: str, *, own_ids_on
 def _sweep(persona, urlconf, ids, *, own_ids_only=False) -> int:
     count = 0
     for route in _ordered(routes(urlconf)):
-        for path in expand(route, ids):
+        for url in expand(route, ids):
             for method in ("GET", "POST"):
-                _check(persona, route, path, method, own_ids_only=own_ids_only)
+                _check(persona, route, url, method, own_ids_only=own_ids_only)
                 count += 1
     return count
 
@@ -548,3 +549,26 @@ def test_a_celery_task_enqueued_for_a_runs_in_as_schema_only(world, django_db_bl
         connection.set_schema_to_public()
     assert len(ran_in_a) == 1 and ran_in_a[0].outcome == "nothing"
     assert ran_in_b == []
+
+
+# --- The sweep catches what it is meant to catch ----------------------------------------------
+
+
+def _leaky_address(request, premises_id):
+    """What a careless new view could look like: no login, no ownership check."""
+    return HttpResponse(Premises.objects.get(pk=premises_id).street_address)
+
+
+urlpatterns = [  # a URLconf of this test only, with the hole above
+    path("healthz", lambda request: HttpResponse("ok"), name="healthz"),
+    path("nowa-strona/", lambda request: HttpResponse("Witaj"), name="new_open_page"),
+    path("nowy/<int:premises_id>/adres/", _leaky_address, name="new_page"),
+]
+
+
+def test_an_unprotected_new_url_fails_the_sweep(world, personas, settings):
+    settings.ROOT_URLCONF = __name__
+    with pytest.raises(AssertionError, match="to an anonymous request"):
+        _sweep(personas["anonymous"][0], __name__, _ids(world, "neighbour"))
+    with pytest.raises(AssertionError, match="shows 'Sekretna Sąsiedzka'"):
+        _sweep(personas["resident"], __name__, _ids(world, "neighbour"), own_ids_only=True)
