@@ -21,8 +21,15 @@ def person(odra, in_schema):
         yield make_person("P100", "Wiśniewska", "Ewa", email="ewa@example.pl")
 
 
-def test_argon2_hashes_passwords():
-    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+def test_argon2id_hashes_passwords_with_the_owasp_profile(odra, in_schema, person):
+    from django.contrib.auth.hashers import get_hasher
+
+    hasher = get_hasher()
+    assert hasher.algorithm == "argon2"
+    with in_schema(odra):
+        user = make_resident(person)
+    encoded = user.password
+    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 def test_issued_password_is_long_random_and_stored_only_as_argon2(odra, in_schema, person):
