@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 
 from ebok import selectors
+from ebok.portal import fragments, tables
 from ebok.portal.access import resident_page
 from ebok.portal.forms import DocumentFilterForm
 
@@ -20,7 +21,12 @@ def documents(request):
         "premises"
     )
     page = Paginator(visible, DOCUMENTS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "portal/documents.html", {"form": form, "page": page})
+    context = {
+        "filters": fragments.filter_form("portal/_document_filters.html", form),
+        "page": page,
+        "rows": tables.document_rows(page.object_list),
+    }
+    return render(request, "portal/documents.html", context)
 
 
 @resident_page

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from ebok import selectors
 from ebok.models import MeterReading
-from ebok.portal import charts, exports
+from ebok.portal import charts, exports, fragments, tables
 from ebok.portal.access import resident_page
 from ebok.portal.cards import balance_of, premises_card
 from ebok.portal.formatting import format_date
@@ -76,8 +76,9 @@ def ledger(request, premises_id):
         premises,
         "portal/ledger.html",
         "ledger",
-        form=form,
+        filters=fragments.filter_form("portal/_ledger_filters.html", form),
         page=page,
+        rows=tables.ledger_rows(page.object_list),
         period=period,
         totals=selectors.ledger_totals(entries),
         opening=opening,
