@@ -45,6 +45,8 @@ from bench.common import (  # noqa: E402
     ROOT,
     bench_code,
     database_url,
+    ensure_database,
+    prepare_public_schema,
     report,
     setup_django,
 )
@@ -536,7 +538,9 @@ def main() -> None:
     url = database_url(args.database_url)
     database = urlparse(url).path.lstrip("/")
     redis_url = f"redis://127.0.0.1:6379/{args.redis_db}"
+    ensure_database(url)  # a fresh bench database is built here, cooperatives included
     setup_django(url, REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url)
+    prepare_public_schema(url)
     accounts = prepare(args.cooperatives)
     accounts_file = RESULTS / "load-accounts.json"
     accounts_file.write_text(json.dumps(accounts))
