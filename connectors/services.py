@@ -484,6 +484,10 @@ def _sync_locked(cooperative, connector, config, conn, trigger, on_progress) -> 
     return summary
 
 
+class SyncNotConfigured(Exception):
+    """A sync asked for a cooperative whose connector nobody has configured."""
+
+
 def start_sync(cooperative: Cooperative, trigger: str = "manual") -> str:
     """Enqueue a sync of the cooperative on the sync queue; returns the task id.
 
@@ -493,6 +497,8 @@ def start_sync(cooperative: Cooperative, trigger: str = "manual") -> str:
     """
     from connectors.tasks import enqueue_sync
 
+    if not ConnectorSettings.objects.filter(cooperative_id=cooperative.pk).exists():
+        raise SyncNotConfigured(_("No connector is configured for this cooperative yet."))
     return enqueue_sync(cooperative, trigger=trigger, countdown=0)
 
 

@@ -271,7 +271,7 @@ class Demo:
         if state == "expired":
             from ebok.accounts.services import regenerate_password
 
-            noted, state = regenerate_password(user=user), "valid"
+            noted, state = regenerate_password(user=user).password, "valid"
         logins[role] = {"login": user.login, "password": noted if state == "valid" else ""}
         if state != "valid":
             logins[role]["note"] = state

@@ -185,7 +185,7 @@ def end_sessions(user: User, *, keep_session_key: str | None = None) -> None:
 
 
 @transaction.atomic
-def regenerate_password(*, user: User, actor=None, request=None) -> str:
+def regenerate_password(*, user: User, actor=None, request=None) -> IssuedCredentials:
     password = _issue_password(user)
     user.save()
     end_sessions(user)
@@ -193,7 +193,7 @@ def regenerate_password(*, user: User, actor=None, request=None) -> str:
     # A new password handed over in person also resets two-factor: the usual reason
     # to come for one is a lost phone. The account enrols afresh at its next login.
     two_factor.remove_devices(user, actor=actor or "system", request=request)
-    return password
+    return IssuedCredentials(user=user, password=password)
 
 
 def _block(user: User, reason: str, note: str) -> None:

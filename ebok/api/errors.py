@@ -16,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from connectors.services import SyncNotConfigured
 from ebok.accounts.services import AccountError
 
 logger = logging.getLogger("ebok.api")
@@ -69,7 +70,7 @@ def _translate(exc):
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return exceptions.ValidationError(detail)
-    if isinstance(exc, AccountError):
+    if isinstance(exc, AccountError | SyncNotConfigured):
         return Conflict(str(exc))
     if isinstance(exc, Http404):
         return exceptions.NotFound()

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from PIL import Image
 
-from connectors.services import set_schedule
+from connectors.services import set_schedule, start_sync
 from ebok.accounts import audit
 from tenants.middleware import forget_cached_hosts
 
@@ -82,3 +82,13 @@ def update_schedule(connector_settings, *, schedule: str, enabled: bool, actor=N
         schedule=connector_settings.schedule,
         enabled=enabled,
     )
+
+
+def start_manual_sync(cooperative, *, trigger: str, actor=None, request=None) -> str:
+    """A sync started by staff ("sync now", console or API): queued and audited.
+
+    Returns the task id; raises ``SyncNotConfigured`` when there is no connector.
+    """
+    task_id = start_sync(cooperative, trigger=trigger)
+    audit.record("sync.started", actor=actor, request=request, trigger=trigger)
+    return task_id

@@ -22,10 +22,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_POST
 
 from connectors.models import SyncRun
-from connectors.services import start_sync
+from connectors.services import SyncNotConfigured
 from connectors.zsi.errors import PackageProblem
-from ebok.accounts import audit, services
 from ebok.accounts import selectors as accounts
+from ebok.accounts import services
 from ebok.accounts.models import User
 from ebok.panel import forms, letter
 from ebok.panel import selectors as panel
@@ -48,7 +48,7 @@ RUNS_SHOWN = 20
 
 
 class LoginView(auth_views.LoginView):
-    """The one place where staff log in (a second factor would be added here)."""
+    """The one place where staff log in; the second factor follows on its own page."""
 
     template_name = "panel/login.html"
     authentication_form = forms.PanelLoginForm
@@ -197,10 +197,7 @@ def _account_page(account: User) -> str:
 @sensitive_variables("credentials")
 def regenerate(request, pk):
     account = _target_account(request, pk)
-    credentials = services.IssuedCredentials(
-        user=account,
-        password=services.regenerate_password(user=account, actor=request.user, request=request),
-    )
+    credentials = services.regenerate_password(user=account, actor=request.user, request=request)
     if account.kind == User.Kind.STAFF:
         return _credentials_page(request, credentials, back_url=_account_page(account))
     return _resident_credentials_page(request, credentials)
@@ -358,12 +355,14 @@ def sync_status(request):
 @operator_required
 @require_POST
 def sync_start(request):
-    if _connector_settings(request.tenant) is None:
-        messages.error(request, _("No connector is configured for this cooperative yet."))
-        return redirect("panel:sync")
     since = int(timezone.now().timestamp() * 1000)
-    start_sync(request.tenant, trigger="manual")
-    audit.record("sync.started", actor=request.user, request=request)
+    try:
+        panel_services.start_manual_sync(
+            request.tenant, trigger="manual", actor=request.user, request=request
+        )
+    except SyncNotConfigured as error:
+        messages.error(request, str(error))
+        return redirect("panel:sync")
     return redirect(f"{reverse('panel:sync')}?since={since}")
 
 

@@ -7,9 +7,11 @@ from django.utils import timezone
 
 from connectors.models import SyncRun
 from ebok.accounts.models import User
-from ebok.models import ApiToken, ErasureRecord
+from ebok.models import ApiToken, AuditEvent, ErasureRecord
+from tenants.models import ConnectorSettings
 from tests.api.conftest import error_of
 from tests.support.data import RESIDENT_PASSWORD
+from tests.support.queues import queued_syncs
 
 ACTIONS = ["grant", "regenerate", "block", "unblock", "erase"]
 
@@ -232,16 +234,26 @@ def test_sync_runs_newest_first(household, viewer, odra, in_schema):
     assert viewer.get(f"staff/sync-runs/{newer.pk + 1000}/").status_code == 404
 
 
-def test_sync_now_starts_the_cooperatives_sync(household, operator, odra, monkeypatch):
-    started = []
+def test_sync_now_without_a_connector_is_a_conflict(household, operator, odra, in_schema):
+    before = queued_syncs()
+    response = operator.post("staff/sync/")
+    assert response.status_code == 409
+    assert error_of(response)["code"] == "conflict"
+    assert queued_syncs() == before
+    with in_schema(odra):
+        assert not AuditEvent.objects.filter(action="sync.started").exists()
 
-    def start_sync(cooperative, trigger="manual"):
-        started.append((cooperative.code, trigger))
-        return "task-42"
 
-    # The queue itself belongs to the connectors' tests; here: which sync, started how.
-    monkeypatch.setattr("connectors.services.start_sync", start_sync)
+def test_sync_now_queues_the_cooperatives_sync_and_audits_it(household, operator, odra, in_schema):
+    ConnectorSettings.objects.create(
+        cooperative=odra, connector="zsi-file", config={"inbox": "/nonexistent"}
+    )
+    queued_syncs(purge=True)
     response = operator.post("staff/sync/")
     assert response.status_code == 202
-    assert response.json() == {"task_id": "task-42"}
-    assert started == [("ODRA", "api")]
+    assert response.json()["task_id"]
+    assert queued_syncs(purge=True) == 1
+    with in_schema(odra):
+        event = AuditEvent.objects.get(action="sync.started")
+        assert event.details == {"trigger": "api"}
+        assert event.actor_login

@@ -11,6 +11,7 @@ from connectors.services import configure_connector
 from ebok.accounts import audit, services
 from ebok.models import AuditEvent
 from tests.support.data import RESIDENT_PASSWORD, make_resident
+from tests.support.queues import queued_syncs
 
 
 def run(outcome, **fields):
@@ -49,20 +50,19 @@ def test_the_last_syncs_with_outcome_counts_duration_and_readable_errors(
     assert "interrupted: the process ended during the sync" in detail
 
 
-def test_sync_now_starts_a_sync_and_the_page_follows_its_progress(
-    staff_client, odra, in_schema, monkeypatch
-):
+def test_sync_now_starts_a_sync_and_the_page_follows_its_progress(staff_client, odra, in_schema):
     client, operator = staff_client("operator")
-    started = []
-    monkeypatch.setattr("ebok.panel.views.start_sync", lambda c, trigger: started.append(c.code))
     configure_connector(
         odra, connector="zsi-rest", config={"url": "https://x.example", "token": "t"}
     )
     with in_schema(odra):
         run("applied", finished_at=timezone.now())  # an earlier run is not this one
 
+    queued_syncs(purge=True)
     response = client.post("/panel/sync/start/")
-    assert started == ["ODRA"]
+    assert queued_syncs(purge=True) == 1
+    with in_schema(odra):
+        assert AuditEvent.objects.get(action="sync.started").details == {"trigger": "manual"}
     location = response["Location"]
     assert location.startswith("/panel/sync/?since=")
     since = location.split("=", 1)[1]

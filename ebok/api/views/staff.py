@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from connectors import selectors as sync_selectors
-from connectors import services as sync_services
 from connectors.models import SyncRun
 from ebok.accounts import services
 from ebok.api.schema import AUTHENTICATED, WITH_BODY, errors
@@ -32,6 +31,7 @@ from ebok.api.serializers import (
 )
 from ebok.api.views.base import Pagination, StaffAPIMixin, valid_body, valid_query
 from ebok.panel import selectors as people
+from ebok.panel import services as panel_services
 
 PERSON_ID = OpenApiParameter(
     "person_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The person's ID_OSOBY."
@@ -136,10 +136,10 @@ class RegenerateView(_AccountActionView):
     )
     def post(self, request, person_id):
         account = self.account(person_id)
-        password = services.regenerate_password(
+        issued = services.regenerate_password(
             user=account, actor=request.user, request=request._request
         )
-        return Response(_credentials(person_id, account.login, password))
+        return Response(_credentials(person_id, account.login, issued.password))
 
 
 class BlockView(_AccountActionView):
@@ -221,9 +221,11 @@ class SyncNowView(StaffAPIMixin, APIView):
         request=None,
         responses={
             202: OpenApiResponse(SyncStartedSerializer, description="Queued."),
-            **errors(*AUTHENTICATED),
+            **errors(*AUTHENTICATED, 409),
         },
     )
     def post(self, request):
-        task_id = sync_services.start_sync(request.tenant, trigger="api")
+        task_id = panel_services.start_manual_sync(
+            request.tenant, trigger="api", actor=request.user, request=request._request
+        )
         return Response(SyncStartedSerializer({"task_id": task_id}).data, status=202)

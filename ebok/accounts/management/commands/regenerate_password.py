@@ -12,5 +12,5 @@ class Command(CooperativeCommand):
 
     def run(self, cooperative, *, login, **options):
         account = self.account(login, kinds=(User.Kind.RESIDENT, User.Kind.STAFF))
-        password = services.regenerate_password(user=account, actor=self.actor)
-        self.stdout.write(f"password: {password}")
+        issued = services.regenerate_password(user=account, actor=self.actor)
+        self.stdout.write(f"password: {issued.password}")
