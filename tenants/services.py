@@ -7,6 +7,7 @@ import re
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 from django_tenants.clone import CloneSchema
 from django_tenants.models import TenantMixin
 from django_tenants.signals import post_schema_sync
@@ -100,15 +101,18 @@ def onboard_cooperative(
     code = code.strip().upper()
     if not CODE_PATTERN.match(code):
         raise OnboardingError(
-            f"Invalid code {code!r}: 2–20 letters and digits, starting with a letter."
+            _("Invalid code %(code)r: 2–20 letters and digits, starting with a letter.")
+            % {"code": code}
         )
     if not name.strip():
-        raise OnboardingError("The cooperative's name is required.")
+        raise OnboardingError(_("The cooperative's name is required."))
     domain = (domain or domain_for_code(code)).strip().lower()
     if Cooperative.objects.filter(code__iexact=code).exists() or schema_exists(code.lower()):
-        raise OnboardingError(f"A cooperative with code {code} already exists.")
+        raise OnboardingError(
+            _("A cooperative with code %(code)s already exists.") % {"code": code}
+        )
     if Domain.objects.filter(domain=domain).exists():
-        raise OnboardingError(f"The domain {domain} is already in use.")
+        raise OnboardingError(_("The domain %(domain)s is already in use.") % {"domain": domain})
     ensure_template_schema()
     cooperative = Cooperative(schema_name=code.lower(), code=code, name=name.strip(), **details)
     # The schema is cloned here rather than by TenantMixin.save(): see clone_template_schema.
@@ -248,7 +252,7 @@ def _identity_positions(cursor, identities) -> dict:
     if not identities:
         return {}
     parts, params = [], []
-    for _, table, column, _, sequence in identities:
+    for _schema, table, column, _kind, sequence in identities:
         # ``sequence`` comes quoted as needed from pg_get_serial_sequence.
         parts.append(f"SELECT %s, %s, last_value, is_called FROM {sequence}")
         params += [table, column]

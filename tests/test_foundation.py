@@ -121,9 +121,9 @@ def test_onboarding_creates_schema_and_domain(db):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"code": "odra", "name": "Again"}, "already exists"),
-        ({"code": "NOWA", "name": "New", "domain": "warta.localhost"}, "already in use"),
-        ({"code": "x-1", "name": "Bad"}, "Invalid code"),
+        ({"code": "odra", "name": "Again"}, "już istnieje"),
+        ({"code": "NOWA", "name": "New", "domain": "warta.localhost"}, "jest już używana"),
+        ({"code": "x-1", "name": "Bad"}, "Nieprawidłowy kod"),
     ],
 )
 def test_onboarding_twice_is_a_clean_error_leaving_nothing(db, arguments, message):
@@ -144,7 +144,7 @@ def test_onboarding_command_exits_non_zero_on_duplicate(db):
         text=True,
     )
     assert result.returncode != 0
-    assert "already exists" in result.stderr
+    assert "Spółdzielnia o kodzie ODRA już istnieje." in result.stderr
 
 
 def test_healthz_reports_database_and_broker(odra_client):
