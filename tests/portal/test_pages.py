@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
@@ -80,6 +81,22 @@ def test_ledger_filters_by_kind_and_period(home, kowalska):
         ledger_url(home), {"period": "custom", "date_from": "2026-05-01", "date_to": "2026-01-01"}
     )
     assert "Koniec okresu jest wcześniej niż jego początek." in page_text(backwards)
+
+
+def test_ledger_filter_form_shows_each_query_in_each_language(home, kowalska):
+    """The filter form's HTML is kept per language and query (portal.fragments):
+    served again, each variant still shows its own choices and language."""
+    url = ledger_url(home)
+    checked_payments = re.compile(r'value="WPL"[^>]*checked')
+    for _ in range(2):  # the second round is served from what the first kept
+        plain = page_text(kowalska.get(url))
+        payments = page_text(kowalska.get(url, {"period": "all", "kind": "WPL"}))
+        assert "Rodzaj operacji" in plain and not checked_payments.search(plain)
+        assert checked_payments.search(payments) and '<option value="all" selected>' in payments
+    kowalska.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = page_text(kowalska.get(url, {"period": "all", "kind": "WPL"}))
+    assert "Kind of entry" in english and "Rodzaj operacji" not in english
+    assert checked_payments.search(english)
 
 
 @pytest.mark.parametrize("page", ["abc", "-1", "0", "999999999999999999999", "", "1.5"])

@@ -22,6 +22,7 @@ def documents(request):
     )
     page = Paginator(visible, DOCUMENTS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
+        "form": form,
         "filters": fragments.filter_form("portal/_document_filters.html", form),
         "page": page,
         "rows": tables.document_rows(page.object_list),

@@ -76,6 +76,7 @@ def ledger(request, premises_id):
         premises,
         "portal/ledger.html",
         "ledger",
+        form=form,
         filters=fragments.filter_form("portal/_ledger_filters.html", form),
         page=page,
         rows=tables.ledger_rows(page.object_list),
