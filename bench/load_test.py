@@ -260,11 +260,14 @@ def pgbouncer(stack: ExitStack, url: str, pool: int) -> str:
 
 
 def cpu_seconds(proc: subprocess.Popen) -> float:
-    """User + system CPU of a server and its workers, so far."""
+    """User + system CPU of a server and its workers, so far: the live ones and
+    those that ended (gunicorn replaces a worker every max_requests; once reaped,
+    its CPU counts in the master's children times)."""
     import psutil
 
-    total = 0.0
     root = psutil.Process(proc.pid)
+    ended = root.cpu_times()
+    total = ended.children_user + ended.children_system
     for member in [root, *root.children(recursive=True)]:
         try:
             times = member.cpu_times()
@@ -274,21 +277,37 @@ def cpu_seconds(proc: subprocess.Popen) -> float:
     return total
 
 
-def database_cpu_seconds(database: str) -> float:
-    """User + system CPU so far of the PostgreSQL backends serving ``database``
-    (backends that ended since are not counted: CONN_MAX_AGE keeps most alive)."""
-    import psutil
+class DatabaseCpu(threading.Thread):
+    """User + system CPU so far of the PostgreSQL backends serving ``database``,
+    ended ones included: backends come and go (CONN_MAX_AGE is shorter than a
+    phase), so each one's CPU is sampled every half second and kept."""
 
-    total = 0.0
-    for process in psutil.process_iter(["name", "cmdline"]):
-        cmdline = " ".join(process.info["cmdline"] or [])
-        if process.info["name"] == "postgres" and f" {database} " in f"{cmdline} ":
-            try:
-                times = process.cpu_times()
-                total += times.user + times.system
-            except psutil.NoSuchProcess:
-                pass
-    return total
+    def __init__(self, database: str):
+        super().__init__(daemon=True)
+        self.database = database
+        self.seen: dict[tuple[int, float], float] = {}
+        self.halt = threading.Event()
+
+    def run(self):
+        while not self.halt.wait(0.5):
+            self.sample()
+
+    def sample(self) -> None:
+        import psutil
+
+        for process in psutil.process_iter(["name", "cmdline", "create_time"]):
+            cmdline = " ".join(process.info["cmdline"] or [])
+            if process.info["name"] == "postgres" and f" {self.database} " in f"{cmdline} ":
+                try:
+                    times = process.cpu_times()
+                except psutil.NoSuchProcess:
+                    continue
+                key = (process.pid, process.info["create_time"])
+                self.seen[key] = times.user + times.system
+
+    def __call__(self) -> float:
+        self.sample()
+        return sum(self.seen.values())
 
 
 def rss_mib(proc: subprocess.Popen) -> list[float]:
@@ -573,6 +592,9 @@ def main() -> None:
             "floor": gunicorn(stack, "bench.floor.wsgi:application", floor_env, "load-floor"),
         }
         warm_up({target: port for target, (port, _) in servers.items()}, accounts)
+        database_cpu = DatabaseCpu(database)
+        database_cpu.start()
+        stack.callback(database_cpu.halt.set)
         driver = None
         if args.sync_interval > 0:
             worker = celery_worker_args()
@@ -597,7 +619,7 @@ def main() -> None:
                     name=f"{args.name}-{phase}-{target}",
                     meters={
                         "server": lambda proc=proc: cpu_seconds(proc),
-                        "database": lambda: database_cpu_seconds(database),
+                        "database": database_cpu,
                     },
                 )
                 figures["server_rss_mib"] = rss_mib(proc)
