@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from ebok.accounts.models import User
 from ebok.models import Document, Person
+from tenants.models import ConnectorSettings
 from tenants.services import onboard_cooperative
 from tests.support import data
 from tests.support.browser import chromium
@@ -84,6 +85,13 @@ def live(django_db_setup, django_db_blocker):
     """The server, the committed data's ids and one token per kind of account."""
     with django_db_blocker.unblock():
         cooperative = onboard_cooperative(code=CODE, name="SM Live")
+        # A connector to start by hand; off the schedule, so no beat picks it up.
+        ConnectorSettings.objects.create(
+            cooperative=cooperative,
+            connector="zsi-file",
+            config={"inbox": "/nonexistent"},
+            enabled=False,
+        )
         with schema_context(cooperative.schema_name):
             ids = _build_data()
             code = _current_code("live.operator")
