@@ -1,8 +1,6 @@
 """Residents' endpoints: only the caller's current premises and their documents.
 Anything else is 404, never 403: the API does not say what exists."""
 
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.generics import ListAPIView
@@ -23,6 +21,7 @@ from ebok.api.serializers import (
     PremisesSerializer,
 )
 from ebok.api.views.base import Pagination, ResidentAPIMixin, valid_query
+from ebok.files import document_attachment
 
 PREMISES_ID = OpenApiParameter(
     "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The premises' `id`."
@@ -169,13 +168,4 @@ class DocumentFileView(ResidentAPIMixin, APIView):
         },
     )
     def get(self, request, pk):
-        document = selectors.document_of(request.user, pk)
-        try:
-            handle = default_storage.open(document.stored_path, "rb")
-        except FileNotFoundError as error:
-            raise Http404 from error
-        response = FileResponse(
-            handle, as_attachment=True, filename=document.file_name, content_type="application/pdf"
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return document_attachment(selectors.document_of(request.user, pk))

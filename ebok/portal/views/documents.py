@@ -1,12 +1,10 @@
 """The documents a resident may read, the download, and the contact page."""
 
-from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import render
 
 from ebok import selectors
+from ebok.files import document_attachment
 from ebok.portal import fragments, tables
 from ebok.portal.access import resident_page
 from ebok.portal.forms import DocumentFilterForm
@@ -33,16 +31,7 @@ def documents(request):
 @resident_page
 def document_download(request, document_id):
     """Only a document the resident may see (404 for anything else), as an attachment."""
-    document = selectors.document_of(request.user, document_id)
-    try:
-        stream = default_storage.open(document.stored_path, "rb")
-    except (FileNotFoundError, SuspiciousFileOperation) as error:
-        raise Http404 from error
-    response = FileResponse(
-        stream, as_attachment=True, filename=document.file_name, content_type="application/pdf"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return document_attachment(selectors.document_of(request.user, document_id))
 
 
 @resident_page
