@@ -24,30 +24,6 @@ class PanelLoginForm(AuthenticationForm):
             raise self.get_invalid_login_error()
 
 
-class PasswordChangeForm(forms.Form):
-    current = forms.CharField(
-        label=_("Current password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-    new = forms.CharField(
-        label=_("New password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    repeated = forms.CharField(
-        label=_("New password again"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("new") and data.get("new") != data.get("repeated"):
-            self.add_error("repeated", _("The two new passwords differ."))
-        return data
-
-
 class SearchForm(forms.Form):
     q = forms.CharField(
         label=_("Name, account number, address or e-mail"), max_length=100, required=False

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +26,7 @@ from connectors.services import SyncNotConfigured
 from connectors.zsi.errors import PackageProblem
 from ebok.accounts import selectors as accounts
 from ebok.accounts import services
+from ebok.accounts.forms import PasswordChangeForm
 from ebok.accounts.models import User
 from ebok.panel import forms, letter
 from ebok.panel import selectors as panel
@@ -74,22 +75,11 @@ def logout_view(request):
 @sensitive_post_parameters()
 @staff_required(pending_password_allowed=True)
 def password_change(request):
-    form = forms.PasswordChangeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.change_password(
-                user=request.user,
-                current=form.cleaned_data["current"],
-                new=form.cleaned_data["new"],
-                request=request,
-            )
-        except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                for problem in problems:
-                    form.add_error(field, problem)
-        else:
-            messages.success(request, _("Your password was changed."))
-            return redirect("panel:home")
+    form = PasswordChangeForm(request.POST or None)
+    submitted = request.method == "POST" and form.is_valid()
+    if submitted and form.save(user=request.user, request=request):
+        messages.success(request, _("Your password was changed."))
+        return redirect("panel:home")
     return render(request, "panel/password_change.html", {"form": form})
 
 

@@ -37,33 +37,6 @@ class LoginForm(AuthenticationForm):
             raise forms.ValidationError(self.error_messages["not_resident"], code="not_resident")
 
 
-class PasswordChangeForm(forms.Form):
-    current = forms.CharField(
-        label=_("Current password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-    new = forms.CharField(
-        label=_("New password"),
-        strip=False,
-        max_length=128,
-        help_text=_("At least 12 characters. A few unrelated words make a good password."),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    confirm = forms.CharField(
-        label=_("New password again"),
-        strip=False,
-        max_length=128,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("new") and data.get("confirm") and data["new"] != data["confirm"]:
-            self.add_error("confirm", _("The two new passwords differ."))
-        return data
-
-
 class RulesForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
     accept = forms.BooleanField(

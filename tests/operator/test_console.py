@@ -93,7 +93,7 @@ def test_the_onboarding_form_creates_a_working_cooperative(console, operator):
     otp.enrol_through_the_page(staff, "lazur", "admin.lazur")
     assert staff.get("/panel/people/")["Location"] == "/panel/password/"
     new = "Lazurowe-okna-2026!"
-    staff.post("/panel/password/", {"current": password, "new": new, "repeated": new})
+    staff.post("/panel/password/", {"current": password, "new": new, "confirm": new})
     assert staff.get("/panel/staff/").status_code == 200  # an admin of LAZUR
     with schema_context("lazur"):
         created = AuditEvent.objects.get(action="staff.created")

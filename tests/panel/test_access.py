@@ -82,7 +82,7 @@ def test_staff_log_in_and_must_first_replace_an_issued_password(odra, odra_clien
     assert odra_client.get("/panel/people/")["Location"] == "/panel/password/"
     new = "Kasztanowa-aleja-2026!"
     response = odra_client.post(
-        "/panel/password/", {"current": issued.password, "new": new, "repeated": new}
+        "/panel/password/", {"current": issued.password, "new": new, "confirm": new}
     )
     assert response.status_code == 302
     assert odra_client.get("/panel/people/").status_code == 200  # this session stays

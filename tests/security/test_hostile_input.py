@@ -110,7 +110,7 @@ FORMS = [
     ("resident", "/regulamin/", ["version", "accept"]),
     ("resident", "/konto/dwuetapowa/", ["code"]),
     ("resident", "/i18n/setlang/", ["language", "next"]),
-    ("staff", "/panel/password/", ["current", "new", "repeated"]),
+    ("staff", "/panel/password/", ["current", "new", "confirm"]),
     ("staff", "/panel/accounts/{anna}/block/", ["reason", "note"]),
     ("staff", "/panel/accounts/{anna}/erase/", ["request_date", "request_reference", "confirm"]),
     ("staff", "/panel/staff/", ["login", "display_name", "role"]),

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_POST
 
 from ebok import selectors
 from ebok.accounts import audit, services, two_factor
+from ebok.accounts.forms import PasswordChangeForm
 from ebok.portal.access import PASSWORD_STEP, RULES_STEP, resident_page
-from ebok.portal.forms import LoginForm, PasswordChangeForm, RulesForm
+from ebok.portal.forms import LoginForm, RulesForm
 
 
 class LoginView(auth_views.LoginView):
@@ -33,20 +34,13 @@ def logout_view(request):
 @resident_page(steps=(PASSWORD_STEP, RULES_STEP))
 def password_change(request):
     form = PasswordChangeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.change_password(
-                user=request.user,
-                current=form.cleaned_data["current"],
-                new=form.cleaned_data["new"],
-                request=request,
-            )
-        except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            messages.success(request, _("Your password has been changed."))
-            return redirect("portal:dashboard")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and form.save(user=request.user, request=request)
+    ):
+        messages.success(request, _("Your password has been changed."))
+        return redirect("portal:dashboard")
     forced = PASSWORD_STEP in request.pending_steps
     return render(request, "portal/password_change.html", {"form": form, "forced": forced})
 
