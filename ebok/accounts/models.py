@@ -98,3 +98,20 @@ class User(AbstractBaseUser, PermissionsMixin):
             f"{self.password}:{self.session_generation}",
             algorithm="sha256",
         ).hexdigest()
+
+
+class LoginFailure(models.Model):
+    """A failed login, kept for the counting window of device cookies
+    (docs/decisions/0730-device-cookies.md). The login is kept only as a keyed
+    digest: people type their password into the login field by mistake."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    login_digest = models.CharField(max_length=64)
+    # The nonce of the trusted device cookie the attempt came with; empty for an untrusted client.
+    device = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["login_digest", "at"], name="login_failure_login_at"),
+            models.Index(fields=["device", "at"], name="login_failure_device_at"),
+        ]
