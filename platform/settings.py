@@ -188,6 +188,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 3600  # the absolute limit; idle limits are enforced per kind
 RESIDENT_IDLE_SECONDS = 30 * 60
 STAFF_IDLE_SECONDS = 15 * 60
+# Sensitive actions need an authentication (login or re-authentication) this recent;
+# staff API writes need a token issued this recently (docs/decisions/0760-…).
+RECENT_AUTHENTICATION_SECONDS = env_int("RECENT_AUTHENTICATION_SECONDS", 10 * 60)
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "portal:login"

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ebok.accounts import step_up_views
 from ebok.accounts import two_factor_views as otp
 from tenants import views
 
@@ -11,6 +12,12 @@ urlpatterns = [
     path("logout/", views.operator_logout, name="logout"),
     path("otp/", otp.verify, {"area": otp.CONSOLE}, name="otp_verify"),
     path("otp/setup/", otp.setup, {"area": otp.CONSOLE}, name="otp_setup"),
+    path(
+        "reauth/",
+        views.operator_required(step_up_views.reauthenticate),
+        {"area": otp.CONSOLE},
+        name="reauth",
+    ),
     path("cooperatives/new/", views.console_onboard, name="onboard"),
     path("cooperatives/<str:code>/suspend/", views.console_suspend, name="suspend"),
     path("cooperatives/<str:code>/resume/", views.console_resume, name="resume"),

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ebok.accounts import two_factor
 from ebok.accounts.models import User
+from ebok.accounts.step_up import recent_authentication_required
 from ebok.accounts.two_factor_views import CONSOLE, second_factor_redirect
 from tenants import operator_services, selectors
 from tenants.forms import OnboardingForm, OperatorLoginForm, SuspendForm
@@ -83,6 +84,7 @@ def console_home(request):
 
 @never_cache
 @operator_required
+@recent_authentication_required
 @sensitive_variables("onboarded")
 def console_onboard(request):
     form = OnboardingForm(request.POST or None)
@@ -118,6 +120,7 @@ def _cooperative(code: str):
 
 @require_POST
 @operator_required
+@recent_authentication_required
 def console_suspend(request, code):
     cooperative = _cooperative(code)
     form = SuspendForm(request.POST)
@@ -137,6 +140,7 @@ def console_suspend(request, code):
 
 @require_POST
 @operator_required
+@recent_authentication_required
 def console_resume(request, code):
     cooperative = _cooperative(code)
     try:

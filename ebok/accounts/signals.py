@@ -6,7 +6,7 @@ from django.db import connection
 from django.dispatch import receiver
 from django_tenants.utils import get_public_schema_name
 
-from ebok.accounts import audit, services
+from ebok.accounts import audit, services, step_up
 from ebok.accounts.models import User
 
 
@@ -22,6 +22,7 @@ def _operator_record(action: str, **kwargs) -> None:
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
+    step_up.mark_login(request)
     if _in_cooperative():
         services.record_login(user=user, request=request)
         audit.record("login.succeeded", actor=user, target=user, request=request)
@@ -41,10 +42,11 @@ def _attempted_login(credentials) -> tuple[str, dict]:
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
     login, details = _attempted_login(credentials)
+    action = "reauth.failed" if getattr(request, "reauthenticating", False) else "login.failed"
     if _in_cooperative():
-        audit.record("login.failed", target=login, request=request, **details)
+        audit.record(action, target=login, request=request, **details)
     else:
-        _operator_record("login.failed", actor=login, request=request, **details)
+        _operator_record(action, actor=login, request=request, **details)
 
 
 @receiver(user_logged_out)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from ebok.accounts import two_factor
 from ebok.accounts.models import User
+from ebok.accounts.step_up import recent_authentication_required
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ def verify(request, area: Area):
 
 
 @require_POST
+@recent_authentication_required
 @sensitive_post_parameters("code")
 def disable(request, area: Area):
     """A resident turns two-factor off, confirming with a current code."""

@@ -1,7 +1,11 @@
 """Who may call what: first-login steps, account kinds and staff roles."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import permissions
+from rest_framework import exceptions, permissions
 
 from ebok.accounts.models import User
 from ebok.accounts.selectors import pending_first_login_steps
@@ -50,4 +54,23 @@ class StaffMayAct(permissions.BasePermission):
     def has_permission(self, request, view):
         return request.method in permissions.SAFE_METHODS or has_role(
             request.user, User.Role.OPERATOR
+        )
+
+
+class TokenRecentForWrites(permissions.BasePermission):
+    """A bearer token has no re-authentication of its own: staff writes need a
+    token obtained (login, password and code) within the step-up window."""
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        limit = timedelta(seconds=settings.RECENT_AUTHENTICATION_SECONDS)
+        if request.auth is not None and timezone.now() - request.auth.created_at <= limit:
+            return True
+        raise exceptions.PermissionDenied(
+            _(
+                "This action needs a recent login: obtain a new token "
+                "(POST /api/v1/auth/token/) and repeat it."
+            ),
+            code="reauthentication_required",
         )

@@ -1,7 +1,9 @@
 from django.urls import path
 
+from ebok.accounts import step_up_views
 from ebok.accounts import two_factor_views as otp
-from ebok.panel import views
+from ebok.panel import account_views, views
+from ebok.panel.access import staff_required
 
 app_name = "panel"
 
@@ -12,6 +14,18 @@ urlpatterns = [
     path("otp/", otp.verify, {"area": otp.PANEL}, name="otp_verify"),
     path("otp/setup/", otp.setup, {"area": otp.PANEL}, name="otp_setup"),
     path("password/", views.password_change, name="password"),
+    path(
+        "reauth/",
+        staff_required()(step_up_views.reauthenticate),
+        {"area": otp.PANEL},
+        name="reauth",
+    ),
+    path("account/", account_views.account, name="account"),
+    path("account/sessions/<int:pk>/end/", account_views.end_session, name="end_session"),
+    path(
+        "account/sessions/end-others/", account_views.end_other_sessions, name="end_other_sessions"
+    ),
+    path("account/tokens/<int:pk>/revoke/", account_views.revoke_token, name="revoke_token"),
     path("people/", views.people, name="people"),
     path("people/<str:source_id>/", views.person, name="person"),
     path("people/<str:source_id>/grant/", views.grant, name="grant"),

@@ -28,6 +28,7 @@ from ebok.accounts import selectors as accounts
 from ebok.accounts import services
 from ebok.accounts.forms import PasswordChangeForm
 from ebok.accounts.models import User
+from ebok.accounts.step_up import recent_authentication_required
 from ebok.panel import forms, letter
 from ebok.panel import selectors as panel
 from ebok.panel import services as panel_services
@@ -148,6 +149,7 @@ def _resident_credentials_page(request, credentials):
 @never_cache
 @operator_required
 @require_POST
+@recent_authentication_required
 @sensitive_variables("credentials")
 def grant(request, source_id):
     card = panel.person_card(source_id)
@@ -184,6 +186,7 @@ def _account_page(account: User) -> str:
 @never_cache
 @operator_required
 @require_POST
+@recent_authentication_required
 @sensitive_variables("credentials")
 def regenerate(request, pk):
     account = _target_account(request, pk)
@@ -195,6 +198,7 @@ def regenerate(request, pk):
 
 @operator_required
 @require_POST
+@recent_authentication_required
 def block(request, pk):
     account = _target_account(request, pk)
     form = forms.BlockForm(request.POST)
@@ -218,6 +222,7 @@ def block(request, pk):
 
 @operator_required
 @require_POST
+@recent_authentication_required
 def unblock(request, pk):
     account = _target_account(request, pk)
     try:
@@ -230,6 +235,7 @@ def unblock(request, pk):
 
 
 @operator_required
+@recent_authentication_required
 def erase(request, pk):
     account = _target_account(request, pk)
     if account.kind != User.Kind.RESIDENT:
@@ -261,6 +267,7 @@ def erase(request, pk):
 
 @never_cache
 @admin_required
+@recent_authentication_required(reads_allowed=True)
 @sensitive_variables("credentials")
 def staff(request):
     form = forms.StaffForm(request.POST or None)
@@ -281,6 +288,7 @@ def staff(request):
 
 
 @admin_required
+@recent_authentication_required(reads_allowed=True)
 def staff_member(request, pk):
     member = get_object_or_404(User, pk=pk, kind=User.Kind.STAFF)
     form = forms.RoleForm(request.POST or None, initial={"role": member.role})
@@ -394,6 +402,7 @@ def sync_run(request, pk):
 
 
 @admin_required
+@recent_authentication_required(reads_allowed=True)
 def connector(request):
     settings_row = _connector_settings(request.tenant)
     if settings_row is None:
@@ -424,6 +433,7 @@ def _settings_initial(cooperative) -> dict:
 
 
 @admin_required
+@recent_authentication_required
 def cooperative_settings(request):
     cooperative = request.tenant
     form = forms.CooperativeSettingsForm(

@@ -1,6 +1,8 @@
 from django.urls import path
 
+from ebok.accounts import step_up_views
 from ebok.accounts import two_factor_views as otp
+from ebok.portal.access import resident_page
 from ebok.portal.views import account, documents, premises
 
 app_name = "portal"
@@ -16,6 +18,14 @@ urlpatterns = [
     path("regulamin/", account.rules, name="rules"),
     path("konto/", account.account, name="account"),
     path("konto/wyloguj-wszedzie/", account.logout_everywhere, name="logout_everywhere"),
+    path("konto/sesje/<int:pk>/zakoncz/", account.end_session, name="end_session"),
+    path("konto/tokeny/<int:pk>/uniewaznij/", account.revoke_token, name="revoke_token"),
+    path(
+        "konto/potwierdz/",
+        resident_page(step_up_views.reauthenticate),
+        {"area": otp.PORTAL},
+        name="reauth",
+    ),
     path("lokale/<int:premises_id>/rozrachunki/", premises.ledger, name="ledger"),
     path("lokale/<int:premises_id>/rozrachunki.csv", premises.ledger_csv, name="ledger_csv"),
     path("lokale/<int:premises_id>/rozrachunki.pdf", premises.ledger_pdf, name="ledger_pdf"),

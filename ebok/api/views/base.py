@@ -6,7 +6,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 
-from ebok.api.permissions import FirstLoginComplete, IsResident, IsStaff, StaffMayAct
+from ebok.api.permissions import (
+    FirstLoginComplete,
+    IsResident,
+    IsStaff,
+    StaffMayAct,
+    TokenRecentForWrites,
+)
 from ebok.api.serializers import INTEGER_PATTERN
 
 
@@ -31,7 +37,13 @@ class ResidentAPIMixin:
 class StaffAPIMixin:
     """Staff endpoints: viewers read, operators and administrators act."""
 
-    permission_classes = [IsAuthenticated, FirstLoginComplete, IsStaff, StaffMayAct]
+    permission_classes = [
+        IsAuthenticated,
+        FirstLoginComplete,
+        IsStaff,
+        StaffMayAct,
+        TokenRecentForWrites,
+    ]
 
 
 def valid_query(serializer_class, request) -> dict:

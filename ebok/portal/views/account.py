@@ -1,7 +1,7 @@
 """Login, logout, the first-login steps (password change, rules of use) and the account page."""
 
 from django.contrib import messages
-from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render, resolve_url
@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ebok import selectors
-from ebok.accounts import audit, services, two_factor
+from ebok.accounts import services, session_views, two_factor
 from ebok.accounts.forms import PasswordChangeForm
+from ebok.accounts.step_up import recent_authentication_required
 from ebok.portal.access import PASSWORD_STEP, RULES_STEP, resident_page
 from ebok.portal.forms import LoginForm, RulesForm
 
@@ -74,17 +75,27 @@ def account(request):
     context = {
         "logins": list(selectors.recent_logins(request.user)),
         "two_factor_on": two_factor.has_authenticator(request.user),
+        **session_views.sessions_context(request, "portal", "logout_everywhere"),
     }
     return render(request, "portal/account.html", context)
 
 
 @require_POST
 @resident_page
+@recent_authentication_required
 def logout_everywhere(request):
-    """End every other session and API token of the account; this one stays."""
-    user = request.user
-    services.end_sessions(user, keep_session_key=request.session.session_key)
-    update_session_auth_hash(request, user)
-    audit.record("account.sessions_ended", actor=user, target=user, request=request)
-    messages.success(request, _("You have been logged out on every other device."))
-    return redirect("portal:account")
+    return session_views.end_others(request, "portal:account")
+
+
+@require_POST
+@resident_page
+@recent_authentication_required
+def end_session(request, pk):
+    return session_views.end_one(request, pk, "portal:account")
+
+
+@require_POST
+@resident_page
+@recent_authentication_required
+def revoke_token(request, pk):
+    return session_views.revoke(request, pk, "portal:account")
