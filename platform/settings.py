@@ -24,13 +24,39 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def env_secret(name: str, default: str = "") -> str:
+    """A secret from the file named by ``<NAME>_FILE`` (Docker or Kubernetes secrets,
+    a Vault Agent template), else from ``<NAME>``. Setting both is an error."""
+    path = os.environ.get(f"{name}_FILE")
+    if path is None:
+        return os.environ.get(name, default)
+    if name in os.environ:
+        raise RuntimeError(f"Set {name} or {name}_FILE, not both.")
+    return Path(path).read_text(encoding="utf-8").strip()
+
+
+def env_keys(name: str) -> list[str]:
+    """A secret holding several keys, the current one first (commas or whitespace)."""
+    return env_secret(name).replace(",", " ").split()
+
+
+def refuse_published_secret(name: str, *values: str) -> None:
+    """Production never runs on a value printed in this repository (docs/KEY-MANAGEMENT.md)."""
+    if PRODUCTION and any(v.startswith(DEV_SECRET_PREFIX) or "change-me" in v for v in values):
+        raise RuntimeError(f"{name} holds a published development or example value.")
+
+
 PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
 DEBUG = env_bool("DEBUG", not PRODUCTION)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+DEV_SECRET_PREFIX = "dev-only-insecure-key-"  # noqa: S105 - marks the development default
+SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
         raise RuntimeError("SECRET_KEY must be set in production.")
-    SECRET_KEY = "dev-only-insecure-key-" + "x" * 40  # noqa: S105 - development default
+    SECRET_KEY = DEV_SECRET_PREFIX + "x" * 40
+# Earlier keys still accepted for signatures (sessions, password resets) while they age out.
+SECRET_KEY_FALLBACKS = env_keys("SECRET_KEY_FALLBACKS")
+refuse_published_secret("SECRET_KEY", SECRET_KEY, *SECRET_KEY_FALLBACKS)
 
 BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost")
 ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}"] + [
@@ -57,6 +83,7 @@ SHARED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "ebok.keys",
     "axes",
     "rest_framework",
     "drf_spectacular",
@@ -70,6 +97,7 @@ TENANT_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "ebok.keys",
     "axes",
     "ebok",
     "ebok.portal",
@@ -96,17 +124,20 @@ GET_EXECUTOR_FUNCTION = "tenants.migration_executors.get_executor"
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ebok"),
+        env_secret("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ebok"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
 # django-tenants' backend with a table listing that does not scan every schema.
 DATABASES["default"]["ENGINE"] = "tenants.postgresql_backend"
+# A password handed out on its own (e.g. by a vault's database engine) wins over the URL's.
+if DATABASE_PASSWORD := env_secret("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = DATABASE_PASSWORD
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = env_secret("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -241,12 +272,20 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 # Limits of an accounting package (see docs/zsi-export notes in connectors/).
 ZSI_MAX_UNCOMPRESSED_BYTES = env_int("ZSI_MAX_UNCOMPRESSED_BYTES", 2 * 1024**3)
 ZSI_MAX_FILES = env_int("ZSI_MAX_FILES", 100_000)
-# Key for secrets kept in connector settings (Fernet; derived from SECRET_KEY if unset).
-CONNECTOR_SECRET_KEY = os.environ.get("CONNECTOR_SECRET_KEY", "")
+# Keys (docs/KEY-MANAGEMENT.md): Fernet keys, the current one first, earlier ones after it
+# until `rotate_secrets` re-encrypted everything. Derived from SECRET_KEY in development.
+CONNECTOR_SECRET_KEYS = env_keys("CONNECTOR_SECRET_KEYS") or env_keys("CONNECTOR_SECRET_KEY")
+OTP_KEY_ENCRYPTION_KEYS = env_keys("OTP_KEY_ENCRYPTION_KEYS")
+refuse_published_secret("CONNECTOR_SECRET_KEYS", *CONNECTOR_SECRET_KEYS)
+refuse_published_secret("OTP_KEY_ENCRYPTION_KEYS", *OTP_KEY_ENCRYPTION_KEYS)
+# clamd that scans PDFs of packages and uploaded logos: tcp://host:3310, or "off"
+# (production must say so explicitly; decision 0782).
+ANTIVIRUS_URL = os.environ.get("ANTIVIRUS_URL", "")
+ANTIVIRUS_TIMEOUT_SECONDS = float(os.environ.get("ANTIVIRUS_TIMEOUT_SECONDS", 60))
 
 # --- Celery -----------------------------------------------------------------------
 
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -34,6 +34,7 @@ from connectors.zsi.encoding import EncodingChecker
 from connectors.zsi.errors import PackageProblem, PackageRejected, ProblemList
 from connectors.zsi.fast_ledger import check, convert
 from connectors.zsi.package import CHUNK, Header, Package, check_members
+from ebok_platform import antivirus
 
 ROW_PROBLEMS_PER_FILE = 50
 Progress = Callable[..., None]
@@ -797,12 +798,28 @@ class Importer:
                     value=head.decode("latin-1"),
                 )
                 return
+            if self._infected(name, tmp):
+                return
             # Content-addressed: the same bytes always land on the same name.
             os.replace(tmp, target)
             tmp = None
         finally:
             if tmp is not None and os.path.exists(tmp):
                 os.unlink(tmp)
+
+    def _infected(self, name: str, path: str) -> bool:
+        """Scan a PDF before it is kept (ASVS 12.4.2). A finding rejects the package;
+        a scanner that cannot answer raises, so the package fails and is retried."""
+        if not antivirus.configured():
+            return False
+        with open(path, "rb") as written:
+            signature = antivirus.scan(written)
+        if signature:
+            self.problems.add(
+                _("the antivirus scanner found %(signature)s") % {"signature": signature},
+                file=f"{S.DOCUMENTS_DIR}/{name}",
+            )
+        return bool(signature)
 
     # -- apply --
 

@@ -16,11 +16,11 @@ from django.utils.crypto import salted_hmac
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import get_public_schema_name
 
 from ebok.accounts import audit
 from ebok.accounts.models import User
+from ebok.keys.models import EncryptedTOTPDevice as TOTPDevice
 
 RECOVERY_CODES = 10
 AUTHENTICATOR_NAME = "authenticator"

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.schedule import ScheduleError, parse_schedule
 from ebok.accounts.models import User
+from ebok_platform import antivirus
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 LOGO_MAX_BYTES = 512 * 1024
@@ -109,7 +110,28 @@ class CooperativeSettingsForm(forms.Form):
             raise ValidationError(_("The logo may have at most 512 KB."))
         if getattr(logo, "image", None) is None or logo.image.format not in LOGO_FORMATS:
             raise ValidationError(_("Upload a PNG, JPEG, GIF or WebP image."))
+        _refuse_if_infected(logo)
         return logo
+
+
+def _refuse_if_infected(upload) -> None:
+    """Scan an uploaded file when a scanner is configured (ASVS 12.4.2); fail closed."""
+    if not antivirus.configured():
+        return
+    upload.seek(0)
+    try:
+        signature = antivirus.scan(upload)
+    except antivirus.ScannerUnavailable as exc:
+        raise ValidationError(
+            _("The file could not be scanned for viruses; try again later.")
+        ) from exc
+    finally:
+        upload.seek(0)
+    if signature:
+        raise ValidationError(
+            _("The antivirus scanner found %(signature)s in this file."),
+            params={"signature": signature},
+        )
 
 
 class ScheduleForm(forms.Form):

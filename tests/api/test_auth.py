@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ebok.accounts import services
 from ebok.accounts.models import User
+from ebok.keys.models import EncryptedTOTPDevice as TOTPDevice
 from ebok.models import ApiToken, AuditEvent, LoginRecord
 from ebok.panel.services import update_cooperative_settings
 from tests.api.conftest import error_of, token_for

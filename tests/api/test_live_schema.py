@@ -24,13 +24,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from ebok.accounts.models import User
+from ebok.keys.models import EncryptedTOTPDevice as TOTPDevice
 from ebok.models import Document, Person
 from tenants.models import ConnectorSettings
 from tenants.services import onboard_cooperative

@@ -5,10 +5,10 @@ import time
 import pytest
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ebok.accounts import services
 from ebok.accounts.models import User
+from ebok.keys.models import EncryptedTOTPDevice as TOTPDevice
 from ebok.models import AuditEvent
 from tenants.models import OperatorAuditEvent
 from tests.support import otp

@@ -2,7 +2,8 @@
 computed as the phone app would (RFC 6238, django_otp.oath)."""
 
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ebok.keys.models import EncryptedTOTPDevice as TOTPDevice
 
 
 def enrol(user) -> TOTPDevice:
