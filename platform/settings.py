@@ -297,6 +297,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 SYNC_DISPATCH_SECONDS = float(os.environ.get("SYNC_DISPATCH_SECONDS", 60))
 SYNC_DISPATCH_JITTER_SECONDS = float(os.environ.get("SYNC_DISPATCH_JITTER_SECONDS", 30))
 
+# --- Transport to the backends (decision 0770) -------------------------------------
+
+# Production talks to PostgreSQL and Redis on other machines only over verified TLS
+# (sslmode=verify-full, rediss://…?ssl_cert_reqs=required); ALLOW_PLAINTEXT_BACKENDS
+# accepts plain connections on a network you trust on purpose.
+if PRODUCTION and not env_bool("ALLOW_PLAINTEXT_BACKENDS", False):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ebok_platform.transport import plaintext_backends
+
+    if problems := plaintext_backends(
+        DATABASES["default"], {"REDIS_URL": REDIS_URL, "CELERY_BROKER_URL": CELERY_BROKER_URL}
+    ):
+        raise ImproperlyConfigured("; ".join(problems))
+
 # --- REST API ------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
