@@ -248,6 +248,27 @@ USE_TZ = True
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 
+# --- Outgoing e-mail (notices to account holders, decision 0710) ---------------------
+
+# SMTP when EMAIL_HOST is set, and always in production (default: a relay on localhost:25);
+# in development without a host the mail is printed by the console backend.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# The display name is replaced by the cooperative's name in its accounts' notices.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"e-BOK <no-reply@{BASE_DOMAIN}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # --- Static and stored files ----------------------------------------------------
 
 STATIC_URL = "/static/"

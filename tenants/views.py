@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from ebok.accounts import two_factor
+from ebok.accounts.client_data import clears_site_data
 from ebok.accounts.models import User
 from ebok.accounts.step_up import recent_authentication_required
 from ebok.accounts.two_factor_views import CONSOLE, second_factor_redirect
@@ -67,6 +68,7 @@ class OperatorLoginView(auth_views.LoginView):
 
 
 @require_POST
+@clears_site_data()
 def operator_logout(request):
     logout(request)
     return redirect("operator:login")

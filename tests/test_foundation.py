@@ -182,6 +182,9 @@ def test_production_settings_pass_check_deploy():
         SECRET_KEY="x7#Lq9!vR2$mZ8@kT4^wN6&pB3*cF5(hJ1)dG0-sY" * 2,
         BASE_DOMAIN="ebok.example.pl",
         DEBUG="0",
+        CONNECTOR_SECRET_KEYS="kU5Yq1b2bWxqv7cmQeL1d7Qj2m0qGJv3yXw0N1oQb9E=",
+        OTP_KEY_ENCRYPTION_KEYS="3m7oQm0P8x2mJkq1dXyQ9l2r7hZqk1nB0c4vF6tW8sE=",
+        ANTIVIRUS_URL="tcp://clamd:3310",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

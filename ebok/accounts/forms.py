@@ -18,7 +18,9 @@ class PasswordChangeForm(forms.Form):
         strip=False,
         max_length=128,
         help_text=_("At least 12 characters. A few unrelated words make a good password."),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "new-password", "data-strength-meter": ""}
+        ),
     )
     confirm = forms.CharField(
         label=_("New password again"),

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ebok.accounts import audit, two_factor
+from ebok.accounts import audit, notifications, two_factor
 from ebok.accounts.models import User
 from ebok.accounts.passwords import generate_issued_password
 from ebok.models import ApiToken, AuditEvent, ErasureRecord, LoginRecord, Person
@@ -190,6 +190,7 @@ def regenerate_password(*, user: User, actor=None, request=None) -> IssuedCreden
     user.save()
     end_sessions(user)
     audit.record("account.password_regenerated", actor=actor, target=user, request=request)
+    notifications.notify_password_reset(user)
     # A new password handed over in person also resets two-factor: the usual reason
     # to come for one is a lost phone. The account enrols afresh at its next login.
     two_factor.remove_devices(user, actor=actor or "system", request=request)
@@ -310,6 +311,7 @@ def change_password(*, user: User, current: str, new: str, request=None) -> None
     if own_session:
         _keep_current_session(user, request)
     audit.record("account.password_changed", actor=user, target=user, request=request)
+    notifications.notify_password_changed(user)
 
 
 def _keep_current_session(user: User, request) -> None:

@@ -15,10 +15,11 @@ from django.db import connection, transaction
 from django.utils.crypto import salted_hmac
 from django_otp import devices_for_user
 from django_otp import login as otp_login
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_tenants.utils import get_public_schema_name
 
-from ebok.accounts import audit
+from ebok.accounts import audit, notifications
 from ebok.accounts.models import User
 from ebok.keys.models import EncryptedTOTPDevice as TOTPDevice
 
@@ -106,6 +107,7 @@ def confirm_authenticator(request, device: TOTPDevice, code: str) -> list[str] |
     codes = _new_recovery_codes(user)
     otp_login(request, device)
     _record("otp.enabled", user, request)
+    notifications.notify_two_factor_enabled(user)
     return codes
 
 
@@ -128,10 +130,24 @@ def check_code(user, code: str):
     else:
         model, token = StaticDevice, _recovery_digest(user, code)
     with transaction.atomic():
-        for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
+        devices = list(model.objects.devices_for_user(user, confirmed=True).select_for_update())
+        for device in devices:
             if device.verify_token(token):
+                if model is StaticDevice:
+                    remaining = device.token_set.count()
+                    notifications.notify_recovery_code_used(user, remaining=remaining)
                 return device
+        if model is TOTPDevice and any(_replayed(device, token) for device in devices):
+            _record("otp.replayed", user, None)
+            notifications.notify_code_replayed(user)
     return None
+
+
+def _replayed(device, code: str) -> bool:
+    """A code the authenticator did show, for a time step already used (django-otp
+    accepts each step once): someone is reusing a code they saw (ASVS 2.8.5)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return totp.verify(int(code), device.tolerance) and totp.t() <= device.last_t
 
 
 def verify(request, code: str) -> bool:
@@ -159,5 +175,7 @@ def remove_devices(user, *, actor=None, request=None) -> None:
         device.delete()
     if actor is None or getattr(actor, "pk", None) == user.pk:
         _record("otp.disabled", user, request)
+        notifications.notify_two_factor_disabled(user)
     elif connection.schema_name != get_public_schema_name():
         audit.record("otp.reset", actor=actor, target=user, request=request)
+        notifications.notify_two_factor_reset(user)

@@ -19,17 +19,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from connectors.models import SyncRun
 from connectors.services import SyncNotConfigured
 from connectors.zsi.errors import PackageProblem
 from ebok.accounts import selectors as accounts
 from ebok.accounts import services
+from ebok.accounts.client_data import clears_site_data
 from ebok.accounts.forms import PasswordChangeForm
 from ebok.accounts.models import User
 from ebok.accounts.step_up import recent_authentication_required
-from ebok.panel import forms, letter
+from ebok.panel import forms, letter, searches
 from ebok.panel import selectors as panel
 from ebok.panel import services as panel_services
 from ebok.panel.access import (
@@ -68,6 +69,7 @@ class LoginView(auth_views.LoginView):
 
 
 @require_POST
+@clears_site_data()
 def logout_view(request):
     logout(request)
     return redirect("panel:login")
@@ -93,10 +95,20 @@ def home(request):
 
 
 @viewer_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def people(request):
-    form = forms.SearchForm(request.GET)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
+    """The search is POSTed and its pages are GETs by a key (``searches``): no
+    name or address ever appears in a URL."""
+    if request.method == "POST":
+        form = forms.SearchForm(request.POST)
+        if form.is_valid():
+            key = searches.remember_search(request.session, form.cleaned_data["q"])
+            return redirect(f"{reverse('panel:people')}?{urlencode({'search': key})}")
+        key, query = "", ""
+    else:
+        key = request.GET.get("search", "")
+        query = searches.recall_search(request.session, key)
+        form = forms.SearchForm(initial={"q": query})
     page = Paginator(panel.search_people(query), PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -104,7 +116,7 @@ def people(request):
         {
             "form": form,
             "query": query,
-            "page_query": urlencode({"q": query}),
+            "page_query": urlencode({"search": key}),
             "page": page,
             "cards": panel.people_cards(page.object_list),
         },

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", premises.dashboard, name="dashboard"),
     path("login/", account.LoginView.as_view(), name="login"),
     path("logout/", account.logout_view, name="logout"),
+    path("wylogowano/", account.logged_out, name="logged_out"),
     path("login/kod/", otp.verify, {"area": otp.PORTAL}, name="otp_verify"),
     path("konto/dwuetapowa/", otp.setup, {"area": otp.PORTAL}, name="otp_setup"),
     path("konto/dwuetapowa/wylacz/", otp.disable, {"area": otp.PORTAL}, name="otp_disable"),

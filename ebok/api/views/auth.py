@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ebok.accounts import services, two_factor
+from ebok.accounts.client_data import ON_REVOKE
 from ebok.accounts.models import User
 from ebok.api.authentication import BearerTokenAuthentication
 from ebok.api.schema import AUTHENTICATED, WITH_BODY, errors
@@ -103,4 +104,4 @@ class TokenView(APIView):
     )
     def delete(self, request):
         services.revoke_api_token(request.auth)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(status=status.HTTP_204_NO_CONTENT, headers={"Clear-Site-Data": ON_REVOKE})

@@ -6,10 +6,11 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from ebok import selectors
 from ebok.accounts import services, session_views, two_factor
+from ebok.accounts.client_data import clears_site_data
 from ebok.accounts.forms import PasswordChangeForm
 from ebok.accounts.step_up import recent_authentication_required
 from ebok.portal.access import PASSWORD_STEP, RULES_STEP, resident_page
@@ -26,8 +27,18 @@ class LoginView(auth_views.LoginView):
 
 
 @require_POST
+@clears_site_data()
 def logout_view(request):
     logout(request)
+    return redirect("portal:logged_out")
+
+
+@require_GET
+def logged_out(request):
+    """The hop after a logout: the browser wipes the site's cookies with the logout's
+    answer, so the message (a cookie) is set only here, after the wipe."""
+    if request.user.is_authenticated:
+        return redirect("portal:dashboard")
     messages.info(request, _("You have logged out."))
     return redirect("portal:login")
 
