@@ -168,6 +168,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "ebok.accounts.device_cookies.DeviceCookieMiddleware",
 ]
 
 TEMPLATES = [
@@ -194,6 +195,7 @@ WSGI_APPLICATION = "ebok_platform.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "ebok.accounts.device_cookies.DeviceCookieBackend",
     "ebok.accounts.backends.AccountBackend",
 ]
 PASSWORD_HASHERS = [
@@ -237,6 +239,15 @@ AXES_LOCKOUT_CALLABLE = "ebok.accounts.views_lockout.lockout_response"
 # X-Forwarded-For only for requests that came through a trusted proxy.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 TRUSTED_PROXIES = [p for p in os.environ.get("TRUSTED_PROXIES", "127.0.0.1/32,::1/128").split(",")]
+# Device cookies (docs/decisions/0730-device-cookies.md): failed logins are also counted
+# per account across addresses; past the limit in the window only browsers that logged
+# in to that account before (a signed, host-only cookie) may try, each a few times.
+UNTRUSTED_LOGIN_FAILURE_LIMIT = env_int("UNTRUSTED_LOGIN_FAILURE_LIMIT", 20)
+UNTRUSTED_LOGIN_WINDOW_SECONDS = env_int("UNTRUSTED_LOGIN_WINDOW_SECONDS", 3600)
+DEVICE_COOKIE_FAILURE_LIMIT = env_int("DEVICE_COOKIE_FAILURE_LIMIT", 5)
+DEVICE_COOKIE_AGE_DAYS = env_int("DEVICE_COOKIE_AGE_DAYS", 180)
+DEVICE_COOKIE_SECURE = PRODUCTION
+DEVICE_COOKIE_NAME = "__Host-device" if PRODUCTION else "ebok_device"
 
 # --- Internationalisation -----------------------------------------------------
 

@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from ebok.accounts import signals  # noqa: F401 - connects the receivers
+        from ebok.accounts import device_cookies, signals  # noqa: F401 - connects the receivers

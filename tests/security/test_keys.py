@@ -48,6 +48,7 @@ def test_secret_settings_come_from_vault_mounted_files(tmp_path):
         "DATABASE_PASSWORD": "db-pass-from-vault",
         "CONNECTOR_SECRET_KEYS": f"{new_key()}\n{new_key()}\n",
         "OTP_KEY_ENCRYPTION_KEYS": new_key(),
+        "EMAIL_HOST_PASSWORD": "smtp-pass-from-vault",
     }
     env = process_env()
     for name, value in files.items():
@@ -57,7 +58,8 @@ def test_secret_settings_come_from_vault_mounted_files(tmp_path):
     result = settings_in_a_process(
         env,
         "print(s.SECRET_KEY); print(s.REDIS_URL); print(s.DATABASES['default']['PASSWORD']); "
-        "print(','.join(s.CONNECTOR_SECRET_KEYS)); print(','.join(s.OTP_KEY_ENCRYPTION_KEYS))",
+        "print(','.join(s.CONNECTOR_SECRET_KEYS)); print(','.join(s.OTP_KEY_ENCRYPTION_KEYS)); "
+        "print(s.EMAIL_HOST_PASSWORD)",
     )
     assert result.stdout.splitlines() == [
         files["SECRET_KEY"],
@@ -65,6 +67,7 @@ def test_secret_settings_come_from_vault_mounted_files(tmp_path):
         files["DATABASE_PASSWORD"],
         ",".join(files["CONNECTOR_SECRET_KEYS"].split()),
         files["OTP_KEY_ENCRYPTION_KEYS"],
+        files["EMAIL_HOST_PASSWORD"],
     ], result.stderr
 
     both = settings_in_a_process({**env, "SECRET_KEY": "x" * 50}, "print(s.SECRET_KEY)")

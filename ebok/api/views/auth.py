@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ebok.accounts import services, two_factor
+from ebok.accounts import device_cookies, services, two_factor
 from ebok.accounts.client_data import ON_REVOKE
 from ebok.accounts.models import User
 from ebok.api.authentication import BearerTokenAuthentication
@@ -82,6 +82,13 @@ class TokenView(APIView):
             cool_off = get_cool_off(django_request)
             raise exceptions.Throttled(
                 wait=cool_off.total_seconds() if cool_off else None,
+                detail=str(_("Too many failed login attempts.")),
+                code="locked_out",
+            )
+        if refusal := device_cookies.take_refusal(django_request):
+            # The account's cap for untrusted clients: an API client never has a device cookie.
+            raise exceptions.Throttled(
+                wait=refusal.retry_after,
                 detail=str(_("Too many failed login attempts.")),
                 code="locked_out",
             )
