@@ -17,4 +17,5 @@ class CooperativeAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "is_active", "created_at")
     search_fields = ("code", "name")
     inlines = [DomainInline]
-    exclude = ("schema_name",)
+    # The logo is set in the panel, where it is checked and scanned (decision 0782).
+    exclude = ("schema_name", "logo")
