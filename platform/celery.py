@@ -21,3 +21,15 @@ def _schedule_dispatcher(sender, **kwargs):
         sender.signature("connectors.dispatch_due_syncs"),
         name="dispatch due syncs",
     )
+    # One static entry per job of the security checks and of retention; each fans out
+    # per cooperative (monitoring.tasks).
+    sender.add_periodic_task(
+        settings.SECURITY_CHECK_SECONDS,
+        sender.signature("monitoring.dispatch_checks"),
+        name="security checks",
+    )
+    sender.add_periodic_task(
+        settings.RETENTION_RUN_SECONDS,
+        sender.signature("monitoring.dispatch_purges"),
+        name="purge expired records",
+    )

@@ -88,6 +88,7 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files (no CDN)
+    "monitoring",  # security alerts (public schema) and retention
 ]
 TENANT_APPS = [
     "ebok.accounts",
@@ -154,6 +155,7 @@ MIDDLEWARE = [
     "ebok_platform.middleware.RefuseNulBytesMiddleware",
     "ebok_platform.middleware.TrustedProxyMiddleware",
     "tenants.middleware.CooperativeMiddleware",
+    "monitoring.middleware.TrafficCounterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ebok_platform.middleware.SecurityHeadersMiddleware",
@@ -328,6 +330,35 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # How often beat asks the dispatcher which cooperatives are due.
 SYNC_DISPATCH_SECONDS = float(os.environ.get("SYNC_DISPATCH_SECONDS", 60))
 SYNC_DISPATCH_JITTER_SECONDS = float(os.environ.get("SYNC_DISPATCH_JITTER_SECONDS", 30))
+
+# --- Security checks and retention (docs/decisions/0750-alerts-and-retention.md) ------
+
+# Every SECURITY_CHECK_SECONDS each cooperative's last window is checked; a count at or
+# over its threshold raises an alert (ALERT_<KIND>=0 switches a kind off).
+SECURITY_CHECK_SECONDS = float(os.environ.get("SECURITY_CHECK_SECONDS", 300))
+SECURITY_ALERT_WINDOW_MINUTES = env_int("SECURITY_ALERT_WINDOW_MINUTES", 60)
+SECURITY_ALERT_THRESHOLDS = {
+    kind: env_int(f"ALERT_{kind.upper()}", default)
+    for kind, default in {
+        "failed_logins_account": 10,  # per login
+        "failed_logins_address": 20,  # per client address
+        "lockouts": 3,  # per cooperative
+        "denials_account": 20,  # access refused, per login
+        "denials_address": 30,  # access refused, per client address
+        "staff_reads": 100,  # person cards opened by one staff member
+        "api_errors": 300,  # API answers 4xx/5xx, per cooperative
+        "requests": 50_000,  # all requests, per cooperative
+        "sync_failures": 3,  # syncs failed or rejected in a row
+    }.items()
+}
+# Retention: older records are deleted daily (RETENTION_RUN_SECONDS) and by
+# `manage.py purge_expired_records`.
+RETENTION_RUN_SECONDS = float(os.environ.get("RETENTION_RUN_SECONDS", 24 * 3600))
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
+LOGIN_RETENTION_DAYS = env_int("LOGIN_RETENTION_DAYS", 365)
+API_TOKEN_GRACE_DAYS = env_int("API_TOKEN_GRACE_DAYS", 7)
+SYNC_RECORD_RETENTION_DAYS = env_int("SYNC_RECORD_RETENTION_DAYS", 365)
+PACKAGE_RETENTION_DAYS = env_int("PACKAGE_RETENTION_DAYS", 90)
 
 # --- Transport to the backends (decision 0770) -------------------------------------
 

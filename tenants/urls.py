@@ -2,6 +2,7 @@ from django.urls import path
 
 from ebok.accounts import step_up_views
 from ebok.accounts import two_factor_views as otp
+from monitoring import views as alerts
 from tenants import views
 
 app_name = "operator"
@@ -22,4 +23,6 @@ urlpatterns = [
     path("cooperatives/<str:code>/suspend/", views.console_suspend, name="suspend"),
     path("cooperatives/<str:code>/resume/", views.console_resume, name="resume"),
     path("audit/", views.console_audit, name="audit"),
+    path("alerts/", alerts.alerts, name="alerts"),
+    path("alerts/<int:pk>/acknowledge/", alerts.acknowledge, name="acknowledge_alert"),
 ]
