@@ -7,9 +7,9 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
-from django.http import Http404
 from django.utils import timezone
 
+from ebok.accounts.denials import DeniedAsNotFound
 from ebok.models import (
     Charge,
     DataFreshness,
@@ -60,7 +60,7 @@ def premises_of(user, premises_id) -> Premises:
     try:
         return current_premises(user).get(pk=int(premises_id))
     except (Premises.DoesNotExist, ValueError, TypeError, OverflowError) as error:
-        raise Http404 from error
+        raise DeniedAsNotFound from error
 
 
 def ledger(
@@ -153,7 +153,7 @@ def document_of(user, document_id) -> Document:
     try:
         return documents(user).get(pk=int(document_id))
     except (Document.DoesNotExist, ValueError, TypeError, OverflowError) as error:
-        raise Http404 from error
+        raise DeniedAsNotFound from error
 
 
 def data_freshness() -> DataFreshness | None:

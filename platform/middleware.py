@@ -5,8 +5,10 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
+
+from ebok.accounts import denials
 
 
 class RefuseNulBytesMiddleware:
@@ -104,3 +106,32 @@ class SecurityHeadersMiddleware:
         if is_json and request.path_info.startswith("/api/"):
             response.setdefault("Content-Disposition", 'attachment; filename="api.json"')
         return response
+
+
+class DeniedRequestsMiddleware:
+    """Refuses the HTTP methods no address of the platform takes (405) and logs
+    every failed access-control decision (``ebok.accounts.denials``): refusals the
+    views raise, and 403/405 answers nobody logged on the way (CSRF, a view's
+    method check)."""
+
+    METHODS = frozenset({"GET", "HEAD", "POST"})
+    API_METHODS = METHODS | {"DELETE"}  # the API's own views answer 405 for the rest
+    LOGGED_STATUSES = {403: denials.FORBIDDEN, 405: denials.METHOD}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        allowed = self.API_METHODS if request.path_info.startswith("/api/") else self.METHODS
+        if request.method not in allowed:
+            response = HttpResponseNotAllowed(sorted(allowed))
+        else:
+            response = self.get_response(request)
+        kind = self.LOGGED_STATUSES.get(response.status_code)
+        if kind is not None:
+            denials.record(request, kind)  # once per request: a noticed refusal stays as it was
+        return response
+
+    def process_exception(self, request, exception):
+        denials.record_exception(request, exception)
+        return None

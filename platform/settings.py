@@ -170,6 +170,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "ebok_platform.middleware.DeniedRequestsMiddleware",
     "ebok.accounts.device_cookies.DeviceCookieMiddleware",
 ]
 
@@ -453,10 +454,27 @@ if PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
+# stdout logs: one JSON object per line in production (a newline or control character
+# in a message or a traceback is escaped, so nobody forges a log line; ASVS 7.3.1),
+# readable text in development. LOG_FORMAT=json|console overrides.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "console")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "console": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# The worker and beat log through the same JSON handler instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+# At most this many access.denied events per cooperative a minute; a scanner's flood
+# stays in the stdout log (docs/decisions/0740-audited-reads-and-denials.md).
+DENIALS_AUDITED_PER_MINUTE = env_int("DENIALS_AUDITED_PER_MINUTE", 300)

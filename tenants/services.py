@@ -130,8 +130,8 @@ def onboard_cooperative(
 # django-tenants' clone_schema() is a generic PL/pgSQL function whose catalog queries
 # (pg_indexes, information_schema) read every schema of the database: cloning takes
 # ~0.5 s with 3 cooperatives and ~5 s with 100 (docs/decisions/0008-fast-template-clone.md).
-# Our template holds only tables, their indexes and constraints, and identity sequences,
-# so a clone is a fixed list of statements read from the template's own catalog rows
+# Our template holds only tables, their indexes, constraints and triggers, and identity
+# sequences, so a clone is a fixed list of statements read from the template's own catalog rows
 # (looked up by OID) and sent in one round trip; the migration rows, content types and
 # permissions of the template are copied with the tables, so nothing needs faking after.
 # A template holding anything else is cloned by django-tenants' function, as before.
@@ -159,8 +159,6 @@ SELECT (SELECT count(*) FROM members WHERE classid <> 'pg_class'::regclass)
      + (SELECT count(*) FROM relations s WHERE s.relkind = 'S'
           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                           AND d.objid = s.oid AND d.deptype = 'i'))
-     + (SELECT count(*) FROM tables t JOIN pg_trigger g ON g.tgrelid = t.oid
-          WHERE NOT g.tgisinternal)
      + (SELECT count(*) FROM tables t JOIN pg_rewrite r ON r.ev_class = t.oid)
      + (SELECT count(*) FROM tables t JOIN pg_policy p ON p.polrelid = t.oid)
      + (SELECT count(*) FROM tables t JOIN pg_inherits i ON i.inhrelid = t.oid)
@@ -173,7 +171,8 @@ SELECT (SELECT count(*) FROM members WHERE classid <> 'pg_class'::regclass)
 )
 
 # One row per statement, in the order they run: tables, their rows, constraints
-# (keys before the foreign keys that need them), then the indexes no constraint owns.
+# (keys before the foreign keys that need them), the indexes no constraint owns, then
+# the triggers (the audit log's append-only guard, decision 0740).
 _TEMPLATE_OBJECTS_SQL = (
     _TEMPLATE_MEMBERS
     + """
@@ -190,6 +189,9 @@ UNION ALL
 SELECT 4, t.relname, a.attname, NULL,
        pg_get_serial_sequence(format('%%I.%%I', %(template)s::text, t.relname), a.attname)
 FROM tables t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attidentity <> ''
+UNION ALL
+SELECT 5, t.relname, g.tgname, NULL, pg_get_triggerdef(g.oid)
+FROM tables t JOIN pg_trigger g ON g.tgrelid = t.oid WHERE NOT g.tgisinternal
 """
 )
 
@@ -197,7 +199,8 @@ _CONSTRAINT_ORDER = {"p": 0, "u": 1, "x": 1, "c": 2, "f": 3}
 
 
 def clone_template_schema(schema: str) -> None:
-    """Create ``schema`` as a copy of the template schema: tables, rows, keys, indexes."""
+    """Create ``schema`` as a copy of the template schema: tables, rows, keys, indexes,
+    triggers."""
     template = settings.TENANT_BASE_SCHEMA
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -238,7 +241,7 @@ def clone_template_schema(schema: str) -> None:
             statements.append(
                 f"ALTER TABLE {dst}.{quote(table)} ADD CONSTRAINT {quote(name)} {home(definition)}"
             )
-        statements += [home(row[4]) for row in rows if row[0] == 3]
+        statements += [home(row[4]) for row in rows if row[0] in (3, 5)]
         for (table, column), (last_value, is_called) in positions.items():
             statements.append(
                 f"SELECT setval(pg_get_serial_sequence('{dst}.{quote(table)}', '{column}'),"

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ebok.accounts import two_factor
 from ebok.accounts.client_data import clears_site_data
+from ebok.accounts.denials import WRONG_AREA, DeniedAsNotFound
 from ebok.accounts.models import User
 from ebok.accounts.step_up import recent_authentication_required
 from ebok.accounts.two_factor_views import CONSOLE, second_factor_redirect
@@ -49,7 +50,7 @@ def operator_required(view):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("operator:login"))
         if request.user.kind != User.Kind.OPERATOR:
-            raise Http404
+            raise DeniedAsNotFound(WRONG_AREA)
         if two_factor.verification_pending(request.user):
             return second_factor_redirect(request, CONSOLE)
         return view(request, *args, **kwargs)

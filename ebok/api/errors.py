@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from connectors.services import SyncNotConfigured
+from ebok.accounts import denials
 from ebok.accounts.services import AccountError
 
 logger = logging.getLogger("ebok.api")
@@ -31,6 +32,8 @@ class Conflict(exceptions.APIException):
 
 class FirstLoginStepRequired(exceptions.PermissionDenied):
     """The account must replace its issued password or accept the rules first."""
+
+    denial_kind = ""  # a step the account itself must take, not a refused access
 
     def __init__(self, step: str, message: str, version: int):
         super().__init__(detail=message, code=step)
@@ -80,6 +83,8 @@ def _translate(exc):
 
 
 def exception_handler(exc, context):
+    if context.get("request") is not None:
+        denials.record_exception(context["request"]._request, exc)
     exc = _translate(exc)
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -9,11 +9,11 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from ebok.accounts import two_factor
+from ebok.accounts.denials import WRONG_AREA, DeniedAsNotFound
 from ebok.accounts.models import User
 from ebok.accounts.two_factor_views import PANEL, second_factor_redirect
 
@@ -32,7 +32,7 @@ def staff_required(role: str = User.Role.VIEWER, *, pending_password_allowed: bo
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), reverse("panel:login"))
             if user.kind != User.Kind.STAFF:
-                raise Http404
+                raise DeniedAsNotFound(WRONG_AREA)
             if two_factor.verification_pending(user):
                 return second_factor_redirect(request, PANEL)
             if user.must_change_password and not pending_password_allowed:

@@ -24,9 +24,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from connectors.models import SyncRun
 from connectors.services import SyncNotConfigured
 from connectors.zsi.errors import PackageProblem
+from ebok.accounts import audit, services
 from ebok.accounts import selectors as accounts
-from ebok.accounts import services
 from ebok.accounts.client_data import clears_site_data
+from ebok.accounts.denials import WRONG_AREA, DeniedAsNotFound
 from ebok.accounts.forms import PasswordChangeForm
 from ebok.accounts.models import User
 from ebok.accounts.step_up import recent_authentication_required
@@ -60,7 +61,7 @@ class LoginView(auth_views.LoginView):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             if request.user.kind != User.Kind.STAFF:
-                raise Http404
+                raise DeniedAsNotFound(WRONG_AREA)
             return redirect("panel:home")
         return super().dispatch(request, *args, **kwargs)
 
@@ -110,6 +111,9 @@ def people(request):
         query = searches.recall_search(request.session, key)
         form = forms.SearchForm(initial={"q": query})
     page = Paginator(panel.search_people(query), PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    if query:
+        results = len(page.object_list)
+        audit.record_read("panel.people", actor=request.user, request=request, results=results)
     return render(
         request,
         "panel/people.html",
@@ -135,6 +139,7 @@ def person(request, source_id):
     if card.account is not None:
         context["logins"] = accounts.last_logins(card.account)
         context["events"] = accounts.events_about(card.account.login)
+    audit.record_card_read("panel.person", card, actor=request.user, request=request)
     return render(request, "panel/person.html", context)
 
 
@@ -314,6 +319,7 @@ def staff_member(request, pk):
         else:
             messages.success(request, _("The role was saved."))
         return redirect("panel:staff_member", pk)
+    audit.record_read("panel.staff_member", actor=request.user, target=member, request=request)
     return render(
         request,
         "panel/staff_member.html",
@@ -503,7 +509,16 @@ def audit_log(request):
 @viewer_required
 @require_GET
 def audit_export(request):
-    _form, events = _filtered_events(request)
+    form, events = _filtered_events(request)
+    # Which filters, not their values: a login filter names the account read about.
+    used = {name: value for name, value in form.filters().items() if value}
+    audit.record_read(
+        "panel.audit_export",
+        actor=request.user,
+        target=used.get("login"),
+        request=request,
+        filters=sorted(used),
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from connectors import selectors as sync_selectors
 from connectors.models import SyncRun
-from ebok.accounts import services
+from ebok.accounts import audit, services
 from ebok.api.schema import AUTHENTICATED, WITH_BODY, errors
 from ebok.api.serializers import (
     BlockSerializer,
@@ -53,6 +53,7 @@ class PersonSearchView(StaffAPIMixin, ListAPIView):
         page = self.paginator.page
         bottom = (page.number - 1) * page.paginator.per_page
         cards = people.people_cards(found[bottom : bottom + len(page)])
+        audit.record_read("api.persons", actor=request.user, request=request, results=len(cards))
         return self.get_paginated_response(PersonSerializer(cards, many=True).data)
 
     @extend_schema(
@@ -73,7 +74,9 @@ class PersonDetailView(StaffAPIMixin, APIView):
         responses={200: PersonSerializer, **errors(*AUTHENTICATED, 404)},
     )
     def get(self, request, person_id):
-        return Response(PersonSerializer(people.person_card(person_id)).data)
+        card = people.person_card(person_id)
+        audit.record_card_read("api.person", card, actor=request.user, request=request)
+        return Response(PersonSerializer(card).data)
 
 
 class _AccountActionView(StaffAPIMixin, APIView):
