@@ -112,7 +112,7 @@ def cooperative(django_db_setup, django_db_blocker, mailbox):
 
 @pytest.fixture
 def db(django_db_setup, django_db_blocker):
-    """"The test database exists", without pytest-django's per-test transaction: writes
+    """The test database exists, without pytest-django's per-test transaction: writes
     here commit, as in production (pytest-django sets the database up for tests whose
     fixtures include ``db``)."""
     with django_db_blocker.unblock():
