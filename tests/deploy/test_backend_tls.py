@@ -7,11 +7,9 @@ uses the deployment's deploy/postgres/pg_hba.conf and Redis the ACL of docker-co
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
@@ -22,7 +20,7 @@ import redis
 import yaml
 
 from tests.support.processes import ROOT, free_port, process_env, running
-from tests.support.tls import Authority
+from tests.support.tls import Authority, wait_for_port
 
 PG_PASSWORD = "pg-Secret-for-the-test-1"
 REDIS_PASSWORD = "redis-Secret-for-the-test-1"
@@ -122,15 +120,7 @@ def tls_redis(pki):
         *compose_redis_acl(),
     ]  # fmt: skip
     with running(command, env=dict(os.environ), log_name="redis-tls") as process:
-        deadline = time.monotonic() + 10
-        while True:
-            assert process.poll() is None, "redis-server stopped; see var/test-logs/redis-tls.log"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "redis-server did not listen"
-                time.sleep(0.1)
+        wait_for_port(port, process, "redis-tls")
         yield port
 
 

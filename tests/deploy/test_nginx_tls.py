@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.processes import ROOT, free_port, running
-from tests.support.tls import Authority, OCSPResponder
+from tests.support.tls import Authority, OCSPResponder, wait_for_port
 
 HOST = "odra.ebok.test"
 NGINX = "/usr/sbin/nginx"
@@ -84,7 +84,7 @@ def proxy(tmp_path_factory):
         )
         command = [NGINX, "-p", str(folder), "-e", str(folder / "error.log"), "-c", str(main)]
         with running(command, env={}, log_name="nginx-tls") as process:
-            wait_for_port(ports["https"], process)
+            wait_for_port(ports["https"], process, "nginx-tls")
             yield {
                 "port": ports["https"],
                 "authority": authority,
@@ -93,18 +93,6 @@ def proxy(tmp_path_factory):
             }
     upstream.shutdown()
     upstream.server_close()
-
-
-def wait_for_port(port: int, process, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "nginx stopped; see var/test-logs/nginx-tls.log"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"nginx did not listen on {port}")
 
 
 def client(version: ssl.TLSVersion, ciphers: str | None = None, cafile=None) -> ssl.SSLContext:

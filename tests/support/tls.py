@@ -3,7 +3,9 @@
 import base64
 import datetime
 import ipaddress
+import socket
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -177,3 +179,16 @@ class OCSPResponder:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+def wait_for_port(port: int, process, name: str, timeout: float = 10) -> None:
+    """Until a server started by the test accepts connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"{name} stopped; see var/test-logs/{name}.log"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{name} did not listen on {port}")
