@@ -109,22 +109,22 @@ class SecurityHeadersMiddleware:
 
 
 class DeniedRequestsMiddleware:
-    """Refuses the HTTP methods no address of the platform takes (405) and logs
-    every failed access-control decision (``ebok.accounts.denials``): refusals the
-    views raise, and 403/405 answers nobody logged on the way (CSRF, a view's
-    method check)."""
+    """Refuses the HTTP methods no page of the platform takes (405) and logs every
+    failed access-control decision (``ebok.accounts.denials``): refusals the views
+    raise, and 403/405 answers nobody logged on the way (CSRF, a view's method
+    check). Each API view answers (and its handler logs) 405 itself, with its own
+    methods in ``Allow`` and in the API's error shape."""
 
     METHODS = frozenset({"GET", "HEAD", "POST"})
-    API_METHODS = METHODS | {"DELETE"}  # the API's own views answer 405 for the rest
     LOGGED_STATUSES = {403: denials.FORBIDDEN, 405: denials.METHOD}
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        allowed = self.API_METHODS if request.path_info.startswith("/api/") else self.METHODS
-        if request.method not in allowed:
-            response = HttpResponseNotAllowed(sorted(allowed))
+        api = request.path_info.startswith("/api/")
+        if request.method not in self.METHODS and not api:
+            response = HttpResponseNotAllowed(sorted(self.METHODS))
         else:
             response = self.get_response(request)
         kind = self.LOGGED_STATUSES.get(response.status_code)

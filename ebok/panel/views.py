@@ -510,15 +510,6 @@ def audit_log(request):
 @require_GET
 def audit_export(request):
     form, events = _filtered_events(request)
-    # Which filters, not their values: a login filter names the account read about.
-    used = {name: value for name, value in form.filters().items() if value}
-    audit.record_read(
-        "panel.audit_export",
-        actor=request.user,
-        target=used.get("login"),
-        request=request,
-        filters=sorted(used),
-    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
@@ -536,6 +527,16 @@ def audit_export(request):
                 _csv_safe(_details_text(event.details)),
             ]
         )
+    # After the rows, so the file does not list its own export. Which filters, not
+    # their values: a login filter names the account read about.
+    used = {name: value for name, value in form.filters().items() if value}
+    audit.record_read(
+        "panel.audit_export",
+        actor=request.user,
+        target=used.get("login"),
+        request=request,
+        filters=sorted(used),
+    )
     return response
 
 

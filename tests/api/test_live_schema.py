@@ -105,6 +105,10 @@ def live(django_db_setup, django_db_blocker):
                 "staff": _obtain_token(client, "live.operator", otp=code),
             }
             yield {"base": base, "client": client, "tokens": tokens, **ids}
+    # Its data (the fuzzer's refused requests among them) must not reach later tests.
+    with django_db_blocker.unblock():
+        cooperative.delete(force_drop=True)
+        connection.set_schema_to_public()
 
 
 @pytest.fixture(scope="module")

@@ -144,6 +144,17 @@ def test_each_staff_read_in_the_api_is_one_event_without_personal_data(
     assert_no_personal_value(event, home)
 
 
+def test_a_page_of_search_results_in_the_panel_is_one_event_without_the_words(
+    home, odra, in_schema
+):
+    client = client_of(odra, in_schema, home["viewer"], "10.1.0.5")
+    page = client.post("/panel/people/", {"q": "Kowal"}, follow=True)
+    assert page.status_code == 200 and len(page.context["cards"]) == 2
+    [event] = events(odra, audit.READ, view="panel.people")
+    assert (event.actor_login, event.details["results"]) == ("viewer.audyt", 2)
+    assert "Kowal" not in json.dumps(model_to_dict(event), default=str)
+
+
 def test_a_persons_card_without_an_account_names_the_person_by_id_only(home, odra, in_schema):
     client = client_of(odra, in_schema, home["viewer"], "10.1.0.3")
     assert client.get("/panel/people/O2/").status_code == 200  # Kowalski has no account
@@ -248,7 +259,8 @@ def test_a_missing_first_login_step_is_no_denial(home, odra, in_schema):
         ("get", "/logout/"),  # a view that takes POST only
         ("put", "/panel/people/"),  # a method no address takes
         ("options", "/konto/"),
-        ("delete", "/api/v1/premises/"),  # the API takes DELETE, this endpoint does not
+        ("delete", "/api/v1/premises/"),  # the API's views answer for themselves
+        ("trace", "/api/v1/me/"),
     ],
 )
 def test_a_method_not_allowed_is_logged(home, odra, in_schema, method, path):
