@@ -6,6 +6,7 @@ Reading the progress of a sync is in ``connectors.selectors``.
 import datetime as dt
 import logging
 import random
+import shutil
 import time
 import zipfile
 import zlib
@@ -104,9 +105,24 @@ def cooperative_lock(cooperative: Cooperative, *, wait: bool):
                 if not cur.fetchone()[0]:
                     raise SyncBusy(cooperative.code)
         _mark_interrupted_runs()
+        remove_interrupted_files(cooperative)
         yield conn
     finally:
         conn.close()
+
+
+def remove_interrupted_files(cooperative: Cooperative) -> None:
+    """Temporary files a killed process left behind (ASVS 8.1.2): REST downloads being
+    assembled and PDFs being stored. Only the holder of the cooperative's lock writes
+    them, so under the lock any that exist are orphans."""
+    from connectors.zsi.loader import INCOMING_PREFIX
+    from connectors.zsi_rest import WORKDIR_PREFIX, rest_folder
+
+    for workdir in rest_folder(cooperative.code).glob(f"{WORKDIR_PREFIX}*"):
+        shutil.rmtree(workdir, ignore_errors=True)
+    documents = Path(settings.PRIVATE_STORAGE_ROOT) / cooperative.schema_name / "documents"
+    for partial in documents.glob(f"*/{INCOMING_PREFIX}*"):
+        partial.unlink(missing_ok=True)
 
 
 def _mark_interrupted_runs() -> None:

@@ -9,15 +9,18 @@ is held in memory.
 import csv
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 from django.conf import settings
 
+from connectors import outbound
 from connectors.registry import (
     CheckResult,
     Connector,
@@ -31,6 +34,20 @@ from connectors.zsi.package import HEADER_KEYS
 from connectors.zsi.spec import DOCUMENTS, DOCUMENTS_DIR, REST_NAMES
 
 CREDENTIALS_REJECTED = "credentials rejected"
+WORKDIR_PREFIX = "package-"
+
+
+def rest_folder(code: str) -> Path:
+    """Where a cooperative's downloads are assembled: private to the platform's user."""
+    return Path(settings.CONNECTOR_ROOT) / code / "rest"
+
+
+def _private(path: Path, mode: str = "w"):
+    """A new file only its owner may read (0600), whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    if "b" in mode:
+        return open(fd, mode)  # noqa: SIM115 - the caller closes it
+    return open(fd, mode, encoding="utf-8", newline="")  # noqa: SIM115
 
 
 class CredentialsRejected(ConnectorError):
@@ -53,10 +70,13 @@ class Client:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        self.opener = outbound.opener()
 
     def get(self, path: str, *, stream_to=None):
         url = f"{self.base}{path}"
-        request = urllib.request.Request(  # noqa: S310 - the operator configures the URL
+        # Settings may have narrowed since the operator configured the URL.
+        outbound.check_url(url, resolve=False)
+        request = urllib.request.Request(  # noqa: S310 - checked against the allow list
             url, headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         )
         last_error = ""
@@ -64,7 +84,7 @@ class Client:
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                with self.opener.open(request, timeout=self.timeout) as response:
                     if stream_to is not None:
                         while chunk := response.read(1024 * 1024):
                             stream_to.write(chunk)
@@ -106,6 +126,16 @@ class ZsiRestConnector(Connector):
         "required": ["url", "token"],
     }
 
+    @classmethod
+    def validate_config(cls, config: dict) -> list[str]:
+        problems = super().validate_config(config)
+        if isinstance(config.get("url"), str) and config["url"]:
+            try:
+                outbound.check_url(config["url"])
+            except outbound.DestinationRefused as exc:
+                problems.append(str(exc))
+        return problems
+
     def client(self, config: dict) -> Client:
         return Client(
             config["url"],
@@ -136,9 +166,10 @@ class ZsiRestConnector(Connector):
         values = {k.upper(): str(v) for k, v in header.items()}
         if state.last_number is not None and values.get("NUMER_PACZKI") == str(state.last_number):
             return None  # nothing new since the last applied package
-        root = Path(settings.CONNECTOR_ROOT) / state.cooperative_code / "rest"
-        root.mkdir(parents=True, exist_ok=True)
-        workdir = Path(tempfile.mkdtemp(prefix="package-", dir=root))
+        root = rest_folder(state.cooperative_code)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        root.chmod(0o700)
+        workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX, dir=root))  # 0700
         try:
             self._download(client, values, workdir, state)
         except BaseException:
@@ -171,14 +202,13 @@ class ZsiRestConnector(Connector):
         lines += [f"{key}={value}" for key, value in values.items() if key not in HEADER_KEYS]
         lines.append("KODOWANIE=UTF-8")
         lines += listed
-        (workdir / "NAGLOWEK.TXT").write_bytes(
-            ("\r\n".join(lines) + "\r\n").encode("ascii", "replace")
-        )
+        with _private(workdir / "NAGLOWEK.TXT", "wb") as out:
+            out.write(("\r\n".join(lines) + "\r\n").encode("ascii", "replace"))
 
     def _download_file(self, client: Client, word: str, spec, target: Path) -> tuple[int, str]:
         keys = [name.lower() for name in spec.header]
         rows = 0
-        with open(target, "w", encoding="utf-8", newline="") as out:
+        with _private(target) as out:
             writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
             writer.writerow(spec.header)
             page, pages = 1, None
@@ -264,7 +294,7 @@ class ZsiRestConnector(Connector):
 
     def _download_documents(self, client: Client, index: Path, workdir: Path, state) -> None:
         folder = workdir / DOCUMENTS_DIR
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
         with open(index, encoding="utf-8", newline="") as stream:
             reader = csv.reader(stream, delimiter=";")
             next(reader, None)
@@ -281,10 +311,10 @@ class ZsiRestConnector(Connector):
                 if target.exists():
                     continue
                 try:
-                    with open(target, "wb") as out:
-                        client.get(
-                            f"/v1/dokumenty/{urllib.request.quote(doc_id)}/plik", stream_to=out
-                        )
+                    # The id comes from the source: quoted whole, it stays one path segment.
+                    quoted = urllib.parse.quote(doc_id, safe="")
+                    with _private(target, "wb") as out:
+                        client.get(f"/v1/dokumenty/{quoted}/plik", stream_to=out)
                 except _NotFound:
                     target.unlink(missing_ok=True)  # the apply reports the missing PDF
         if not any(folder.iterdir()):

@@ -307,6 +307,15 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 # Limits of an accounting package (see docs/zsi-export notes in connectors/).
 ZSI_MAX_UNCOMPRESSED_BYTES = env_int("ZSI_MAX_UNCOMPRESSED_BYTES", 2 * 1024**3)
 ZSI_MAX_FILES = env_int("ZSI_MAX_FILES", 100_000)
+# Where the ZSI-REST connector may connect (ASVS 5.2.6, 12.6.1; decision 0810): host
+# patterns ("zsi.odra.pl", "*.zsi.example.pl", ":8443" for another port than the scheme's,
+# ":*" for any), networks whose private addresses are nevertheless allowed (a ZSI server
+# behind a VPN), and the schemes: https only in production.
+ZSI_REST_ALLOWED_HOSTS = os.environ.get("ZSI_REST_ALLOWED_HOSTS", "").replace(",", " ").split()
+ZSI_REST_ALLOWED_NETWORKS = (
+    os.environ.get("ZSI_REST_ALLOWED_NETWORKS", "").replace(",", " ").split()
+)
+ZSI_REST_SCHEMES = ("https",) if PRODUCTION else ("https", "http")
 # Keys (docs/KEY-MANAGEMENT.md): Fernet keys, the current one first, earlier ones after it
 # until `rotate_secrets` re-encrypted everything. Derived from SECRET_KEY in development.
 CONNECTOR_SECRET_KEYS = env_keys("CONNECTOR_SECRET_KEYS") or env_keys("CONNECTOR_SECRET_KEY")

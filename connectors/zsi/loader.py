@@ -43,6 +43,11 @@ DATE_RE = r"^[1-9]\d\d\d-[01]\d-[0-3]\d$"
 # A PELNY ledger is built beside the live one and swapped in at commit.
 NEW_LEDGER = "zsi_ledger_new"
 LEDGER_TABLE = S.LEDGER.table
+# A PDF is written under this name (mode 0600) until checked; a killed process's
+# leftovers are removed at the cooperative's next sync (services.remove_interrupted_files).
+INCOMING_PREFIX = ".incoming-"
+# A stored PDF: the platform's processes share a group (web reads what the worker wrote).
+STORED_MODE = 0o640
 
 
 class _Declined(Exception):
@@ -773,7 +778,7 @@ class Importer:
         target = root / self.stored_name(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=INCOMING_PREFIX)
         try:
             with os.fdopen(fd, "wb") as out, self.package.open(name, document=True) as src:
                 head = b""
@@ -801,6 +806,7 @@ class Importer:
             if self._infected(name, tmp):
                 return
             # Content-addressed: the same bytes always land on the same name.
+            os.chmod(tmp, STORED_MODE)
             os.replace(tmp, target)
             tmp = None
         finally:
