@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 
 
 class UserManager(BaseUserManager):
@@ -115,3 +116,22 @@ class LoginFailure(models.Model):
             models.Index(fields=["login_digest", "at"], name="login_failure_login_at"),
             models.Index(fields=["device", "at"], name="login_failure_device_at"),
         ]
+
+
+class SecurityKey(Device):
+    """A security key or passkey (WebAuthn, FIDO2): a second factor beside the
+    authenticator app, registered for this host only (the cooperative's own
+    subdomain is the relying party). See docs/decisions/0790-security-keys.md."""
+
+    # The credential id as the browser gives it (base64url), unique per authenticator.
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()
+    # The authenticator's signature counter: each use must raise it (a clone would not).
+    sign_count = models.PositiveBigIntegerField(default=0)
+    rp_id = models.CharField(max_length=253)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("security key")
+        verbose_name_plural = _("security keys")

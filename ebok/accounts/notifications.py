@@ -76,6 +76,19 @@ NOTICES = {
         ),
         _IF_NOT_ASKED,
     ),
+    "security_key_added": Notice(
+        gettext_lazy("A security key was added"),
+        gettext_lazy(
+            "A security key was added to your e-BOK account %(login)s on %(time)s: it can "
+            "now be used instead of a code from the authenticator app."
+        ),
+        _IF_NOT_YOU,
+    ),
+    "security_key_removed": Notice(
+        gettext_lazy("A security key was removed"),
+        gettext_lazy("A security key was removed from your e-BOK account %(login)s on %(time)s."),
+        _IF_NOT_YOU,
+    ),
     "recovery_code_used": Notice(
         gettext_lazy("A recovery code was used"),
         gettext_lazy(
@@ -118,6 +131,14 @@ def notify_two_factor_disabled(user: User) -> None:
 
 def notify_two_factor_reset(user: User) -> None:
     _queue(user, "two_factor_reset", by_office=True)
+
+
+def notify_security_key_added(user: User) -> None:
+    _queue(user, "security_key_added")
+
+
+def notify_security_key_removed(user: User) -> None:
+    _queue(user, "security_key_removed")
 
 
 def notify_recovery_code_used(user: User, *, remaining: int) -> None:

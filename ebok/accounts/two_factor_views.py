@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from ebok.accounts import two_factor
+from ebok.accounts import security_keys, two_factor
 from ebok.accounts.models import User
 from ebok.accounts.step_up import recent_authentication_required
 
@@ -151,7 +151,11 @@ def verify(request, area: Area):
         form.add_error(
             "code", _("This code is not correct or was already used. Wait a moment and retry.")
         )
-    context = {"form": form, "next": request.GET.get("next", "") or request.POST.get("next", "")}
+    context = {
+        "form": form,
+        "next": request.GET.get("next", "") or request.POST.get("next", ""),
+        "security_key": security_keys.has_keys(user),
+    }
     return _page(request, area, "accounts/two_factor/verify.html", context)
 
 

@@ -1,9 +1,10 @@
 from django.urls import path
 
+from ebok.accounts import security_key_views as keys
 from ebok.accounts import step_up_views
 from ebok.accounts import two_factor_views as otp
 from ebok.panel import account_views, views
-from ebok.panel.access import staff_required
+from ebok.panel.access import staff_required, viewer_required
 
 app_name = "panel"
 
@@ -13,6 +14,13 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("otp/", otp.verify, {"area": otp.PANEL}, name="otp_verify"),
     path("otp/setup/", otp.setup, {"area": otp.PANEL}, name="otp_setup"),
+    path(
+        "otp/key/options/",
+        keys.login_options,
+        {"area": otp.PANEL},
+        name="security_key_login_options",
+    ),
+    path("otp/key/", keys.login_verify, {"area": otp.PANEL}, name="security_key_login"),
     path("password/", views.password_change, name="password"),
     path(
         "reauth/",
@@ -26,6 +34,27 @@ urlpatterns = [
         "account/sessions/end-others/", account_views.end_other_sessions, name="end_other_sessions"
     ),
     path("account/tokens/<int:pk>/revoke/", account_views.revoke_token, name="revoke_token"),
+    path(
+        "account/keys/new/", viewer_required(keys.add), {"area": otp.PANEL}, name="security_key_add"
+    ),
+    path(
+        "account/keys/options/",
+        viewer_required(keys.registration_options),
+        {"area": otp.PANEL},
+        name="security_key_options",
+    ),
+    path(
+        "account/keys/register/",
+        viewer_required(keys.register),
+        {"area": otp.PANEL},
+        name="security_key_register",
+    ),
+    path(
+        "account/keys/<int:pk>/remove/",
+        viewer_required(keys.remove),
+        {"area": otp.PANEL},
+        name="security_key_remove",
+    ),
     path("people/", views.people, name="people"),
     path("people/<str:source_id>/", views.person, name="person"),
     path("people/<str:source_id>/grant/", views.grant, name="grant"),

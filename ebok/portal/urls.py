@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ebok.accounts import security_key_views as keys
 from ebok.accounts import step_up_views
 from ebok.accounts import two_factor_views as otp
 from ebok.portal.access import resident_page
@@ -15,6 +16,37 @@ urlpatterns = [
     path("login/kod/", otp.verify, {"area": otp.PORTAL}, name="otp_verify"),
     path("konto/dwuetapowa/", otp.setup, {"area": otp.PORTAL}, name="otp_setup"),
     path("konto/dwuetapowa/wylacz/", otp.disable, {"area": otp.PORTAL}, name="otp_disable"),
+    path(
+        "login/klucz/opcje/",
+        keys.login_options,
+        {"area": otp.PORTAL},
+        name="security_key_login_options",
+    ),
+    path("login/klucz/", keys.login_verify, {"area": otp.PORTAL}, name="security_key_login"),
+    path(
+        "konto/klucze/nowy/",
+        resident_page(keys.add),
+        {"area": otp.PORTAL},
+        name="security_key_add",
+    ),
+    path(
+        "konto/klucze/opcje/",
+        resident_page(keys.registration_options),
+        {"area": otp.PORTAL},
+        name="security_key_options",
+    ),
+    path(
+        "konto/klucze/zapisz/",
+        resident_page(keys.register),
+        {"area": otp.PORTAL},
+        name="security_key_register",
+    ),
+    path(
+        "konto/klucze/<int:pk>/usun/",
+        resident_page(keys.remove),
+        {"area": otp.PORTAL},
+        name="security_key_remove",
+    ),
     path("haslo/", account.password_change, name="password_change"),
     path("regulamin/", account.rules, name="rules"),
     path("konto/", account.account, name="account"),
