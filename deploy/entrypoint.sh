@@ -6,6 +6,9 @@
 #   migrate  manage.py migrate_schemas (run once before the others start)
 #   manage   manage.py <arguments>, e.g. onboard_cooperative --code ODRA --name "…"
 set -eu
+# Files and folders under /data: the owner and the group "ebok" (the other process
+# roles), nobody else. Temporary copies of packages are narrower still (0600/0700).
+umask 0007
 cd /app
 role="${1:-web}"
 if [ "$#" -gt 0 ]; then shift; fi
