@@ -3,11 +3,13 @@ docs/decisions/0720-password-tools-clear-site-data-private-search.md)."""
 
 from functools import wraps
 
-# A logout in a browser: cached pages, cookies and any client-side storage go.
-ON_LOGOUT = '"cache", "cookies", "storage"'
-# Revoking an API token: a client's stored token and cached answers go; the cookies
-# stay, since they belong to a portal or panel session the client did not end.
-ON_REVOKE = '"cache", "storage"'
+# Cached pages and any client-side storage go. Not "cookies": the server already
+# ends the session and deletes its cookie, while the device cookie must stay
+# (it lets the holder in during a guessing attack, decision 0730), and browsers
+# clear cookies for the whole registrable domain, i.e. every cooperative's host.
+ON_LOGOUT = '"cache", "storage"'
+# Revoking an API token: the same (a portal or panel session it did not end stays).
+ON_REVOKE = ON_LOGOUT
 
 
 def clears_site_data(kinds: str = ON_LOGOUT):

@@ -15,7 +15,7 @@ from ebok.panel.searches import SEARCHES_KEPT
 from tests.support import data, otp
 
 BACKEND = "ebok.accounts.backends.AccountBackend"
-WIPE = '"cache", "cookies", "storage"'
+WIPE = '"cache", "storage"'
 SURNAME = "Zdzisławska"
 
 
