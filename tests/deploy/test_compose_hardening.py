@@ -67,3 +67,9 @@ def test_the_log_option_ships_every_service_over_tls():
         assert logging["options"]["syslog-address"].startswith("${LOG_SYSLOG_ADDRESS:?"), name
         assert "syslog-tls-ca-cert" in logging["options"], name
     assert "tcp+tls://" in (ROOT / "deploy/env.example").read_text()
+
+
+def test_the_image_leaves_out_tests_benchmarks_docs_and_private_keys():
+    ignored = (ROOT / "deploy/Dockerfile.dockerignore").read_text().split()
+    for path in ("tests", "bench", "docs", ".ci", ".env", "deploy/certs", "deploy/backend-certs"):
+        assert path in ignored, path
