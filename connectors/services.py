@@ -34,6 +34,7 @@ from connectors.secrets import decrypt_secrets, encrypt_secrets
 from connectors.zsi.errors import PackageProblem, PackageRejected
 from connectors.zsi.loader import Importer
 from connectors.zsi.package import HEADER_FILE, Header, Limits, Package, read_header
+from ebok.keys.keyring import KeyringError
 from tenants.models import ConnectorSettings, Cooperative
 
 logger = logging.getLogger(__name__)
@@ -444,7 +445,10 @@ def run_sync(
     if row is None:
         return SyncSummary("failed", message=_("No connector is configured."))
     connector = get_connector(row.connector)
-    config = connector_config(row)
+    try:
+        config = connector_config(row)
+    except KeyringError as exc:  # e.g. Vault Transit unreachable: a failed sync, not a crash
+        return SyncSummary("failed", message=str(exc))
     with tenant_context(cooperative):
         try:
             lock = cooperative_lock(cooperative, wait=wait)
@@ -557,7 +561,10 @@ def configure_connector(
     parsed = parse_schedule(row.schedule)
     row.connector = connector
     row.config = public
-    row.encrypted_secrets = encrypt_secrets(secrets)
+    try:
+        row.encrypted_secrets = encrypt_secrets(secrets)
+    except KeyringError as exc:
+        raise ConfigurationError(str(exc)) from exc
     row.enabled = enabled
     row.next_run_at = parsed.next_after(timezone.now())
     row.save()

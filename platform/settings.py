@@ -322,6 +322,22 @@ CONNECTOR_SECRET_KEYS = env_keys("CONNECTOR_SECRET_KEYS") or env_keys("CONNECTOR
 OTP_KEY_ENCRYPTION_KEYS = env_keys("OTP_KEY_ENCRYPTION_KEYS")
 refuse_published_secret("CONNECTOR_SECRET_KEYS", *CONNECTOR_SECRET_KEYS)
 refuse_published_secret("OTP_KEY_ENCRYPTION_KEYS", *OTP_KEY_ENCRYPTION_KEYS)
+# Who encrypts those secrets (decision 0783): "fernet" (the keys above, in this process) or
+# "vault-transit" (HashiCorp Vault's Transit engine; the keys never leave Vault).
+SECRETS_BACKEND = os.environ.get("SECRETS_BACKEND", "fernet")
+VAULT_ADDR = os.environ.get("VAULT_ADDR", "").rstrip("/")
+# VAULT_TOKEN_FILE (e.g. a Vault Agent's token sink) is re-read at each use, so a renewed
+# token is picked up without a restart.
+VAULT_TOKEN = env_secret("VAULT_TOKEN")
+VAULT_TOKEN_FILE = os.environ.get("VAULT_TOKEN_FILE", "")
+refuse_published_secret("VAULT_TOKEN", VAULT_TOKEN)
+VAULT_CACERT = os.environ.get("VAULT_CACERT", "")
+VAULT_TRANSIT_MOUNT = os.environ.get("VAULT_TRANSIT_MOUNT", "transit")
+VAULT_TRANSIT_CONNECTOR_KEY = os.environ.get(
+    "VAULT_TRANSIT_CONNECTOR_KEY", "ebok-connector-secrets"
+)
+VAULT_TRANSIT_OTP_KEY = os.environ.get("VAULT_TRANSIT_OTP_KEY", "ebok-totp-keys")
+VAULT_TIMEOUT_SECONDS = float(os.environ.get("VAULT_TIMEOUT_SECONDS", 5))
 # clamd that scans PDFs of packages and uploaded logos: tcp://host:3310, or "off"
 # (production must say so explicitly; decision 0782).
 ANTIVIRUS_URL = os.environ.get("ANTIVIRUS_URL", "")

@@ -3,24 +3,36 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-from ebok.keys.keyring import CONNECTOR_SECRETS, OTP_KEYS, KeyringError, keyring
+from ebok.keys import ciphers, transit
+from ebok.keys.keyring import PURPOSES, KeyringError, keyring
 from ebok_platform import antivirus
 
 
 @register(Tags.security)
 def keys_are_fernet_keys(app_configs, **kwargs):
     errors = []
-    for kind in (CONNECTOR_SECRETS, OTP_KEYS):
+    for purpose in PURPOSES:
         try:
-            keyring(kind)
+            keyring(purpose)
         except KeyringError as exc:
             errors.append(Error(str(exc), id="keys.E001"))
+    errors += [Error(problem, id="keys.E005") for problem in _backend_problems()]
     if antivirus.configured():
         try:
             antivirus.address()
         except ValueError as exc:
             errors.append(Error(str(exc), id="keys.E002"))
     return errors
+
+
+def _backend_problems() -> list[str]:
+    if settings.SECRETS_BACKEND == ciphers.VAULT_TRANSIT:
+        return [f"SECRETS_BACKEND=vault-transit: {p}" for p in transit.configuration_problems()]
+    if settings.SECRETS_BACKEND != ciphers.FERNET:
+        return [
+            f"SECRETS_BACKEND must be fernet or vault-transit, not {settings.SECRETS_BACKEND!r}."
+        ]
+    return []
 
 
 @register(Tags.security, deploy=True)
@@ -34,9 +46,20 @@ def production_has_its_own_keys_and_a_scanner(app_configs, **kwargs):
             hint="Generate one with Fernet.generate_key(); see docs/KEY-MANAGEMENT.md.",
             id="keys.E003",
         )
-        for setting, _purpose in (CONNECTOR_SECRETS, OTP_KEYS)
-        if not getattr(settings, setting)
+        for setting in (purpose.setting for purpose in PURPOSES)
+        if settings.SECRETS_BACKEND == ciphers.FERNET and not getattr(settings, setting)
     ]
+    if settings.SECRETS_BACKEND == ciphers.VAULT_TRANSIT and not settings.VAULT_ADDR.startswith(
+        "https://"
+    ):
+        errors.append(
+            Error(
+                "VAULT_ADDR must be an https:// address: the secrets Vault encrypts would "
+                "cross the network unprotected.",
+                hint="Point it at Vault's TLS listener; VAULT_CACERT names a private CA.",
+                id="keys.E006",
+            )
+        )
     if not settings.ANTIVIRUS_URL:
         errors.append(
             Error(

@@ -1,12 +1,13 @@
-"""Re-encrypting stored secrets with the current keys (ASVS 1.6.3)."""
+"""Re-encrypting stored secrets with the current keys (ASVS 1.6.3, 6.4.2)."""
 
 from dataclasses import dataclass
 
-from cryptography.fernet import InvalidToken, MultiFernet
+from django.conf import settings
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from ebok.keys.keyring import CONNECTOR_SECRETS, OTP_KEYS, KeyringError, keyring
+from ebok.keys import ciphers
+from ebok.keys.keyring import CONNECTOR_SECRETS, OTP_KEYS, KeyringError, Purpose
 from ebok.keys.models import EncryptedTOTPDevice
 from tenants import audit
 from tenants.models import ConnectorSettings, Cooperative
@@ -20,22 +21,21 @@ class Rotation:
     applied: bool = False
 
 
-def _rotated(ring: MultiFernet, tokens: dict, unreadable: list[str], label) -> dict:
+def _rotated(purpose: Purpose, tokens: dict, unreadable: list[str], label) -> dict:
     """``{pk: new token}``; a token no key opens goes to ``unreadable`` as ``label(pk)``."""
-    rotated = {}
-    for pk, token in tokens.items():
-        try:
-            rotated[pk] = ring.rotate(token.encode()).decode()
-        except InvalidToken:
-            unreadable.append(label(pk))
+    rotated, failed = ciphers.reencrypt(purpose, tokens)
+    unreadable.extend(label(pk) for pk in failed)
     return rotated
 
 
 def rotate_secrets(*, dry_run: bool = False, actor: str = "") -> Rotation:
     """Re-encrypt every connector secret (public schema) and every TOTP key (each
-    schema) with the first key of its ring, in one transaction: if any token opens
-    with none of the configured keys, nothing is written (``KeyringError``)."""
-    connector_ring, otp_ring = keyring(CONNECTOR_SECRETS), keyring(OTP_KEYS)
+    schema) with the configured backend's current key (``SECRETS_BACKEND``: the first
+    Fernet key, or Vault Transit's latest key version), in one transaction: if any
+    token opens with none of the keys, or Vault fails, nothing is written
+    (``KeyringError``). A dry run still asks Vault, to prove every token opens."""
+    for purpose in (CONNECTOR_SECRETS, OTP_KEYS):
+        ciphers.cipher(purpose)  # a bad key or backend fails before anything is read
     schemas = [get_public_schema_name()] + list(
         Cooperative.objects.exclude(schema_name=get_public_schema_name())
         .order_by("schema_name")
@@ -50,32 +50,36 @@ def rotate_secrets(*, dry_run: bool = False, actor: str = "") -> Rotation:
         )
         codes = {pk: code for pk, code, _token in found}
         secrets = _rotated(
-            connector_ring,
+            CONNECTOR_SECRETS,
             {pk: token for pk, _code, token in found},
             unreadable,
             lambda pk: f"connector secrets of {codes[pk]}",
         )
-        devices = {}
+        # The TOTP keys of all schemas in one set, so Vault sees full batches.
+        tokens = {}
         for schema in schemas:
             with schema_context(schema):
-                tokens = dict(
-                    EncryptedTOTPDevice.objects.select_for_update().values_list(
-                        "pk", "encrypted_key"
-                    )
-                )
-            devices[schema] = _rotated(
-                otp_ring, tokens, unreadable, lambda pk, s=schema: f"TOTP device {pk} in {s}"
-            )
+                for pk, token in EncryptedTOTPDevice.objects.select_for_update().values_list(
+                    "pk", "encrypted_key"
+                ):
+                    tokens[schema, pk] = token
+        rotated = _rotated(
+            OTP_KEYS, tokens, unreadable, lambda where: f"TOTP device {where[1]} in {where[0]}"
+        )
+        devices = {schema: {} for schema in schemas}
+        for (schema, pk), token in rotated.items():
+            devices[schema][pk] = token
         if unreadable:
             raise KeyringError(
                 "No configured key opens: "
                 + ", ".join(unreadable[:20])
                 + ("…" if len(unreadable) > 20 else "")
-                + ". Nothing was changed: put the missing key back in the list."
+                + ". Nothing was changed: put the missing key back (in its Fernet key list, "
+                "or lower the Transit key's min_decryption_version)."
             )
         result = Rotation(
             connector_secrets=len(secrets),
-            otp_keys=sum(len(d) for d in devices.values()),
+            otp_keys=len(rotated),
             schemas=len(schemas),
         )
         if dry_run:
@@ -90,6 +94,7 @@ def rotate_secrets(*, dry_run: bool = False, actor: str = "") -> Rotation:
             connector_secrets=result.connector_secrets,
             otp_keys=result.otp_keys,
             schemas=result.schemas,
+            backend=settings.SECRETS_BACKEND,
         )
         result.applied = True
         return result

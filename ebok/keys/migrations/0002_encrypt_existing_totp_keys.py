@@ -6,7 +6,8 @@ from binascii import unhexlify
 
 from django.db import migrations
 
-from ebok.keys.keyring import OTP_KEYS, keyring
+from ebok.keys import ciphers
+from ebok.keys.keyring import OTP_KEYS
 
 CARRIED = (
     "user_id",
@@ -31,13 +32,10 @@ def encrypt_existing_keys(apps, schema_editor):
     devices = list(plain.all())
     if not devices:
         return
-    ring = keyring(OTP_KEYS)
+    tokens = ciphers.cipher(OTP_KEYS).encrypt([unhexlify(device.key) for device in devices])
     encrypted.objects.using(schema_editor.connection.alias).bulk_create(
-        encrypted(
-            encrypted_key=ring.encrypt(unhexlify(device.key)).decode(),
-            **{field: getattr(device, field) for field in CARRIED},
-        )
-        for device in devices
+        encrypted(encrypted_key=token, **{field: getattr(device, field) for field in CARRIED})
+        for device, token in zip(devices, tokens, strict=True)
     )
     plain.filter(pk__in=[device.pk for device in devices]).delete()
 
