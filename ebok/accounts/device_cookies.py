@@ -30,8 +30,10 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 from django_tenants.utils import get_public_schema_name
 
-from ebok.accounts import audit
+from ebok.accounts import audit, notifications
+from ebok.accounts.active_sessions import device_name
 from ebok.accounts.models import LoginFailure, User
+from ebok.models import LoginRecord
 
 # Separates the advisory locks of this module from any other user of pg_advisory_xact_lock.
 ADVISORY_LOCK_CLASS = 730
@@ -214,6 +216,21 @@ def _count_failure(sender, credentials, request=None, **kwargs):
 def _remember_device(sender, request=None, user=None, **kwargs):
     if request is not None and user is not None:
         request.device_cookie_login = user.login
+
+
+def notice_new_device(user, request) -> None:
+    """Tell the holder about a sign-in from a browser without their device cookie, except
+    the very first (called before it is recorded). API clients keep no cookies: skipped,
+    as are logins made without a request to a page (tests, commands)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.namespace == "api" or trusted_device(request, user.login):
+        return
+    if not LoginRecord.objects.filter(user=user).exists():
+        return
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    notifications.notify_new_device_login(
+        user, device=device_name(agent), address=audit.client_ip(request) or ""
+    )
 
 
 class DeviceCookieMiddleware:

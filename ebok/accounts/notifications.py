@@ -89,6 +89,14 @@ NOTICES = {
         gettext_lazy("A security key was removed from your e-BOK account %(login)s on %(time)s."),
         _IF_NOT_YOU,
     ),
+    "new_device_login": Notice(
+        gettext_lazy("A sign-in from a new browser"),
+        gettext_lazy(
+            "Your e-BOK account %(login)s was signed in to on %(time)s from a browser it "
+            "had not been used in before."
+        ),
+        _IF_NOT_YOU,
+    ),
     "recovery_code_used": Notice(
         gettext_lazy("A recovery code was used"),
         gettext_lazy(
@@ -143,6 +151,10 @@ def notify_security_key_removed(user: User) -> None:
 
 def notify_recovery_code_used(user: User, *, remaining: int) -> None:
     _queue(user, "recovery_code_used", remaining=remaining)
+
+
+def notify_new_device_login(user: User, *, device: str, address: str) -> None:
+    _queue(user, "new_device_login", device=device, address=address)
 
 
 def notify_code_replayed(user: User) -> None:
@@ -218,6 +230,11 @@ def _message(notice: Notice, user, cooperative, time_text: str, details: dict):
                 count,
             )
             % {"count": count}
+        )
+    if "device" in details:
+        paragraphs.append(
+            _("Browser: %(device)s, address: %(address)s.")
+            % {"device": details["device"], "address": details["address"] or "?"}
         )
     paragraphs.append(str(notice.advice))
     context = {

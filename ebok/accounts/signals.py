@@ -6,7 +6,7 @@ from django.db import connection
 from django.dispatch import receiver
 from django_tenants.utils import get_public_schema_name
 
-from ebok.accounts import audit, services, step_up
+from ebok.accounts import audit, device_cookies, services, step_up
 from ebok.accounts.models import User
 
 
@@ -24,6 +24,7 @@ def _operator_record(action: str, **kwargs) -> None:
 def _logged_in(sender, request, user, **kwargs):
     step_up.mark_login(request)
     if _in_cooperative():
+        device_cookies.notice_new_device(user, request)
         services.record_login(user=user, request=request)
         audit.record("login.succeeded", actor=user, target=user, request=request)
     else:

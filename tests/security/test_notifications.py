@@ -173,9 +173,13 @@ def assert_notice(message, user, *, subject: str, secrets=()) -> str:
     return text
 
 
-def portal_client(user) -> Client:
-    """A resident logged in with their password, asking for English pages."""
-    client = Client(HTTP_HOST=HOST, HTTP_ACCEPT_LANGUAGE="en")
+def portal_client(user, same_browser_as: Client | None = None, **headers) -> Client:
+    """A resident logged in with their password, asking for English pages; in the
+    browser of ``same_browser_as`` (its device cookie: no new-browser notice)."""
+    client = Client(HTTP_HOST=HOST, HTTP_ACCEPT_LANGUAGE="en", **headers)
+    if same_browser_as is not None:
+        device = same_browser_as.cookies[settings.DEVICE_COOKIE_NAME].value
+        client.cookies[settings.DEVICE_COOKIE_NAME] = device
     response = client.post("/login/", {"username": user.login, "password": RESIDENT_PASSWORD})
     assert response.status_code == 302, response
     return client
@@ -240,10 +244,9 @@ def test_turning_two_factor_on_and_off_is_mailed_without_the_key_or_codes(site, 
 
 def test_a_recovery_code_used_is_mailed_with_the_number_left(site, mailbox):
     user = account()
-    codes = otp.enrol_through_the_page(
-        portal_client(user), site.schema_name, user.login, "/konto/dwuetapowa/"
-    )
-    later = portal_client(user)
+    first = portal_client(user)
+    codes = otp.enrol_through_the_page(first, site.schema_name, user.login, "/konto/dwuetapowa/")
+    later = portal_client(user, same_browser_as=first)
     assert later.post("/login/kod/", {"code": codes[0]})["Location"] == "/"
 
     used = mailbox.wait_for(user.email, count=2)[1]
@@ -259,9 +262,10 @@ def test_a_replayed_code_is_refused_audited_and_mailed(site, mailbox):
     user = account()
     device = otp.enrol(user)
     code = otp.code_for(device)
-    assert portal_client(user).post("/login/kod/", {"code": code})["Location"] == "/"
+    first = portal_client(user)
+    assert first.post("/login/kod/", {"code": code})["Location"] == "/"
 
-    replay = portal_client(user)
+    replay = portal_client(user, same_browser_as=first)
     assert replay.post("/login/kod/", {"code": code}).status_code == 200  # refused
     assert replay.get("/")["Location"].startswith("/login/kod/")
     api = Client(HTTP_HOST=HOST, HTTP_ACCEPT_LANGUAGE="en")
@@ -281,6 +285,25 @@ def test_a_replayed_code_is_refused_audited_and_mailed(site, mailbox):
     for message in received:
         text = assert_notice(message, user, subject=subject, secrets=[code])
         assert "change your password" in text
+
+
+def test_a_sign_in_from_a_new_browser_is_mailed_and_one_from_a_known_browser_is_not(site, mailbox):
+    """ASVS 2.2.3: the holder hears of a sign-in from a browser without their device
+    cookie (decision 0730), with the browser and address; not of the very first one."""
+    user = account()
+    first = portal_client(user)
+    portal_client(user, same_browser_as=first)
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0"
+    portal_client(user, HTTP_USER_AGENT=firefox)
+
+    (message,) = mailbox.wait_for(user.email)
+    subject = subject_of("new_device_login", "en")
+    assert subject == "A sign-in from a new browser"
+    text = assert_notice(message, user, subject=subject, secrets=[RESIDENT_PASSWORD])
+    assert "Browser: Firefox" in text and "address: 127.0.0.1" in text
+    assert "contact the office of your cooperative" in text
+    time.sleep(2)  # the known browser's sign-in, queued before, sent nothing
+    assert len(mailbox.to(user.email)) == 1
 
 
 def test_a_wrong_code_is_not_taken_for_a_replay(site):
