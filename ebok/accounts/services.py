@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -114,7 +115,9 @@ def _require_role(role: str) -> None:
 
 
 @transaction.atomic
-def create_staff(*, login: str, role: str, display_name: str = "", actor=None, request=None):
+def create_staff(
+    *, login: str, role: str, display_name: str = "", email: str = "", actor=None, request=None
+):
     login = login.strip().lower()
     _require_role(role)
     if not STAFF_LOGIN_PATTERN.match(login):
@@ -123,7 +126,19 @@ def create_staff(*, login: str, role: str, display_name: str = "", actor=None, r
         )
     if User.objects.filter(login=login).exists():
         raise AccountError(_("The login %(login)s is taken.") % {"login": login})
-    user = User(login=login, kind=User.Kind.STAFF, role=role, display_name=display_name.strip())
+    try:
+        if email.strip():
+            validate_email(email.strip())
+    except ValidationError:
+        raise AccountError(_("%(email)s is not an e-mail address.") % {"email": email}) from None
+    # The e-mail address receives the notices about the account's sign-in (decision 0710).
+    user = User(
+        login=login,
+        kind=User.Kind.STAFF,
+        role=role,
+        display_name=display_name.strip(),
+        email=email.strip(),
+    )
     password = _issue_password(user)
     user.save()
     audit.record("staff.created", actor=actor, target=user, request=request, role=role)

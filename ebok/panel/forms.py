@@ -62,6 +62,11 @@ class EraseForm(forms.Form):
 class StaffForm(forms.Form):
     login = forms.CharField(label=_("Login"), max_length=64)
     display_name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    email = forms.EmailField(
+        label=_("E-mail"),
+        required=False,
+        help_text=_("Notices about the account's password and sign-ins go here."),
+    )
     role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices)
 
 

@@ -294,6 +294,7 @@ def staff(request):
                 login=form.cleaned_data["login"],
                 role=form.cleaned_data["role"],
                 display_name=form.cleaned_data["display_name"],
+                email=form.cleaned_data["email"],
                 actor=request.user,
                 request=request,
             )

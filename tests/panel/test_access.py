@@ -129,12 +129,14 @@ def test_an_operator_manages_residents_but_cannot_change_staff(staff_client, odr
 
 def test_an_admin_manages_staff_but_never_loses_the_last_admin(staff_client, odra, in_schema):
     client, admin = staff_client("admin")
-    response = client.post("/panel/staff/", {"login": "Ewa.Nowak", "role": "viewer"})
+    new_staff = {"login": "Ewa.Nowak", "role": "viewer", "email": "ewa@odra.example"}
+    response = client.post("/panel/staff/", new_staff)
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     with in_schema(odra):
         ewa = User.objects.get(login="ewa.nowak")
     assert ewa.kind == "staff" and ewa.role == "viewer" and ewa.must_change_password
+    assert ewa.email == "ewa@odra.example"
     assert response.context["password"] in response.content.decode()
 
     client.post(f"/panel/staff/{ewa.pk}/", {"role": "operator"})

@@ -75,12 +75,23 @@ def test_every_step_of_the_lifecycle_by_command(odra, in_schema, people):
 
 def test_create_staff_prints_login_and_password(odra, in_schema):
     login, password = credentials(
-        run("create_staff", "--cooperative", "ODRA", "--login", "Kierownik", "--role", "admin")
+        run(
+            "create_staff",
+            "--cooperative",
+            "ODRA",
+            "--login",
+            "Kierownik",
+            "--role",
+            "admin",
+            "--email",
+            "kierownik@odra.example",
+        )
     )
     with in_schema(odra):
         staff = User.objects.get(login=login)
     assert login == "kierownik" and staff.kind == "staff" and staff.role == "admin"
     assert staff.check_password(password) and staff.must_change_password
+    assert staff.email == "kierownik@odra.example"  # where the account's notices go
 
 
 @pytest.mark.parametrize(
@@ -107,6 +118,11 @@ def test_create_staff_prints_login_and_password(odra, in_schema):
         (
             ["create_staff", "--cooperative", "ODRA", "--login", "a b", "--role", "admin"],
             "(?i)login",
+        ),
+        (
+            ["create_staff", "--cooperative", "ODRA", "--login", "ab", "--role", "admin"]
+            + ["--email", "nie-adres"],
+            "nie-adres",
         ),
     ],
 )

@@ -11,10 +11,11 @@ class Command(CooperativeCommand):
         parser.add_argument("--login", required=True)
         parser.add_argument("--role", required=True, choices=User.Role.values)
         parser.add_argument("--name", default="", help="The staff member's name.")
+        parser.add_argument("--email", default="", help="Where the account's notices go.")
 
-    def run(self, cooperative, *, login, role, name, **options):
+    def run(self, cooperative, *, login, role, name, email, **options):
         credentials = services.create_staff(
-            login=login, role=role, display_name=name, actor=self.actor
+            login=login, role=role, display_name=name, email=email, actor=self.actor
         )
         self.stdout.write(f"login: {credentials.user.login}")
         self.stdout.write(f"password: {credentials.password}")
