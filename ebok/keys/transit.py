@@ -4,6 +4,7 @@ and stores the ``vault:vN:…`` ciphertext Vault returns. Every call is a batch
 (``batch_input``), split into requests of ``BATCH`` items."""
 
 import base64
+import functools
 import threading
 from pathlib import Path
 
@@ -67,8 +68,13 @@ def _client() -> hvac.Client:
 def _batches(operation: str, key: str, items: list[dict], field: str) -> list[str | None]:
     """``POST /v1/<mount>/<operation>/<key>`` with ``batch_input``: each result's
     ``field``, or None for an item Vault refused (e.g. a ciphertext of another key)."""
-    client = _client()
-    call = getattr(client.secrets.transit, f"{operation}_data")
+    engine = _client().secrets.transit
+    call = {
+        "encrypt": engine.encrypt_data,
+        "decrypt": engine.decrypt_data,
+        # batch_input replaces the single ciphertext, which hvac's signature requires.
+        "rewrap": functools.partial(engine.rewrap_data, ciphertext=None),
+    }[operation]
     where = f"Vault Transit at {settings.VAULT_ADDR} ({operation} with key {key!r})"
     found: list[str | None] = []
     for start in range(0, len(items), BATCH):
@@ -77,8 +83,9 @@ def _batches(operation: str, key: str, items: list[dict], field: str) -> list[st
             response = call(name=key, batch_input=chunk, mount_point=settings.VAULT_TRANSIT_MOUNT)
             results = response["data"]["batch_results"]
         except hvac.exceptions.InvalidRequest as exc:
-            # A batch with failed items answers 400 and says which in batch_results.
-            results = exc.json.get("batch_results") if isinstance(exc.json, dict) else None
+            # A batch with failed items answers 400 and says which in its batch_results.
+            body = exc.json if isinstance(exc.json, dict) else {}
+            results = (body.get("data") or {}).get("batch_results")
             if not results:
                 raise TransitError(f"{where}: {_reasons(exc)}.") from exc
         except hvac.exceptions.Forbidden as exc:
