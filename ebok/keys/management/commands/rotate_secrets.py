@@ -6,8 +6,10 @@ from ebok.keys.services import rotate_secrets
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every connector secret and TOTP key with the first key of "
-        "CONNECTOR_SECRET_KEYS / OTP_KEY_ENCRYPTION_KEYS (docs/KEY-MANAGEMENT.md)."
+        "Re-encrypt every connector secret and TOTP key with the configured SECRETS_BACKEND: "
+        "the first key of CONNECTOR_SECRET_KEYS / OTP_KEY_ENCRYPTION_KEYS, or Vault Transit's "
+        "latest key version (Fernet values move to Transit, Transit values are rewrapped) "
+        "(docs/KEY-MANAGEMENT.md)."
     )
 
     def add_arguments(self, parser):
