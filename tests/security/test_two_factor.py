@@ -1,8 +1,10 @@
 """Two-factor authentication: mandatory for staff and operators, optional for residents."""
 
 import time
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticToken
 
@@ -139,6 +141,26 @@ def test_operators_need_the_second_factor_in_the_console_and_the_admin(apex_clie
     assert apex_client.get("/audit/").status_code == 200
     assert apex_client.get("/admin/").status_code == 200
     assert OperatorAuditEvent.objects.filter(action="otp.enabled", actor_login=operator.login)
+
+
+def test_an_operator_who_lost_the_authenticator_is_reset_on_the_server_and_enrols_again(
+    apex_client, db
+):
+    """ASVS 2.5.7: operators are created on the server (createsuperuser); a lost
+    authenticator is reset there too, audited, and they enrol again at next sign-in."""
+    operator = User.objects.create_superuser("op.lost", RESIDENT_PASSWORD)
+    otp.enrol(operator)
+    with pytest.raises(CommandError, match="No platform operator"):
+        call_command("reset_operator_authenticator", "--login", "nikt", "--reason", "x")
+    out = StringIO()
+    call_command(
+        "reset_operator_authenticator", "--login", "op.lost", "--reason", "phone lost", stdout=out
+    )
+    assert "1 device(s) removed" in out.getvalue()
+    event = OperatorAuditEvent.objects.get(action="otp.reset")
+    assert event.details == {"operator": "op.lost", "reason": "phone lost", "devices": 1}
+    password_login(apex_client, "op.lost", "/login/")
+    assert apex_client.get("/audit/")["Location"].startswith("/otp/setup/")
 
 
 def _token(client, login, **extra):
