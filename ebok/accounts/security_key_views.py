@@ -4,10 +4,12 @@ step (instead of a code) as is, the account's own keys behind the area's access
 check and step-up. The browser side is accounts/security_keys.js."""
 
 import json
+from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse, JsonResponse
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -58,25 +60,31 @@ def _account_url(request) -> str:
 # --- At login, instead of a code -----------------------------------------------------------
 
 
-def _pending_account(request, area: Area):
-    """The account whose login waits for its second factor and has keys; else 404."""
-    user = _account_of_area(request, area)
-    if user is None or user.is_verified() or not security_keys.has_keys(user):
-        raise Http404
-    return user
+def login_step(view):
+    """For the account whose login waits for its second factor and has keys (as the
+    code page: anonymous → login, another area's account → 404); POST only."""
+
+    @wraps(view)
+    def wrapped(request, area: Area):
+        user = _account_of_area(request, area)
+        if user is None:
+            return redirect_to_login(request.get_full_path(), reverse(area.login))
+        if user.is_verified() or not security_keys.has_keys(user):
+            raise Http404
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return view(request, area)
+
+    return never_cache(wrapped)
 
 
-@never_cache
-@require_POST
+@login_step
 def login_options(request, area: Area):
-    _pending_account(request, area)
     return _options(security_keys.authentication_options(request))
 
 
-@never_cache
-@require_POST
+@login_step
 def login_verify(request, area: Area):
-    _pending_account(request, area)
     credential = json.dumps(_json_body(request).get("credential"))
     if not security_keys.verify(request, credential):
         return _refused(_("The security key was not accepted. Try again or type a code."))

@@ -8,7 +8,15 @@ from tests.support import otp
 from tests.support.data import RESIDENT_PASSWORD, make_resident
 
 SAMPLE_ARGS = {"source_id": "O1", "pk": "1"}
-OPEN_VIEWS = {"login", "logout", "otp_verify", "otp_setup"}  # the login steps
+# the login steps
+OPEN_VIEWS = {
+    "login",
+    "logout",
+    "otp_verify",
+    "otp_setup",
+    "security_key_login_options",
+    "security_key_login",
+}
 
 
 def panel_paths():
