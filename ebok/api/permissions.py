@@ -48,13 +48,17 @@ class IsStaff(permissions.BasePermission):
         return has_role(request.user, User.Role.VIEWER)
 
 
+def only_reads(request, view) -> bool:
+    """A safe method, or a view that takes its input in a POST body and only reads
+    (``posted_reads = True``: a search whose words must stay out of URLs)."""
+    return request.method in permissions.SAFE_METHODS or getattr(view, "posted_reads", False)
+
+
 class StaffMayAct(permissions.BasePermission):
     message = _("Your role may only read.")
 
     def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or has_role(
-            request.user, User.Role.OPERATOR
-        )
+        return only_reads(request, view) or has_role(request.user, User.Role.OPERATOR)
 
 
 class TokenRecentForWrites(permissions.BasePermission):
@@ -62,7 +66,7 @@ class TokenRecentForWrites(permissions.BasePermission):
     token obtained (login, password and code) within the step-up window."""
 
     def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
+        if only_reads(request, view):
             return True
         limit = timedelta(seconds=settings.RECENT_AUTHENTICATION_SECONDS)
         if request.auth is not None and timezone.now() - request.auth.created_at <= limit:

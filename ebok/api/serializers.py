@@ -281,8 +281,8 @@ class DocumentSerializer(serializers.ModelSerializer):
 # --- Staff ---------------------------------------------------------------------------
 
 
-class PersonQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(
+class PersonSearchSerializer(serializers.Serializer):
+    q = StrictCharField(
         max_length=100,
         trim_whitespace=False,
         help_text="Words matched against the name, e-mail, person id and the account "

@@ -21,7 +21,8 @@ urlpatterns = [
     path("premises/<int:pk>/readings/", resident.ReadingsView.as_view(), name="readings"),
     path("documents/", resident.DocumentListView.as_view(), name="documents"),
     path("documents/<int:pk>/file", resident.DocumentFileView.as_view(), name="document-file"),
-    path("staff/persons/", staff.PersonSearchView.as_view(), name="persons"),
+    # Before the person's own address, which would take "search" for an ID_OSOBY.
+    path("staff/persons/search/", staff.PersonSearchView.as_view(), name="persons-search"),
     path("staff/persons/<str:person_id>/", staff.PersonDetailView.as_view(), name="person"),
     path("staff/persons/<str:person_id>/grant/", staff.GrantView.as_view(), name="grant"),
     path(

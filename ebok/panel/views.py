@@ -483,25 +483,37 @@ def cooperative_settings(request):
 # --- Audit log ------------------------------------------------------------------------------
 
 
-def _filtered_events(request):
-    form = forms.AuditFilterForm(request.GET)
-    return form, accounts.audit_events(**form.filters())
+def _kept_filters(request) -> tuple[forms.AuditFilterForm, str]:
+    """The filters kept under ``?search=`` (``searches``): a login is made from a
+    surname, so it never goes into a URL. The key, while it finds them."""
+    key = request.GET.get("search", "")
+    filters = searches.recall_search(request.session, key, empty={})
+    return forms.AuditFilterForm(filters), key if filters else ""
 
 
 @viewer_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def audit_log(request):
-    form, events = _filtered_events(request)
+    """The filters are POSTed; the log's pages and its CSV are GETs by a key."""
+    if request.method == "POST":
+        form, key = forms.AuditFilterForm(request.POST), ""
+        if form.is_valid():
+            filters = {name: request.POST[name] for name in form.filters()}
+            if not filters:
+                return redirect("panel:audit")
+            key = searches.remember_search(request.session, filters)
+            return redirect(f"{reverse('panel:audit')}?{urlencode({'search': key})}")
+    else:
+        form, key = _kept_filters(request)
+    events = accounts.audit_events(**form.filters())
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "panel/audit.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": urlencode({"search": key}) if key else "",
             "actions": accounts.audit_actions(),
         },
     )
@@ -510,7 +522,8 @@ def audit_log(request):
 @viewer_required
 @require_GET
 def audit_export(request):
-    form, events = _filtered_events(request)
+    form, _key = _kept_filters(request)
+    events = accounts.audit_events(**form.filters())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'

@@ -17,7 +17,7 @@ from tests.api.conftest import error_of, token_for
 from tests.support.data import RESIDENT_PASSWORD, make_person, make_resident
 
 RESIDENT_ONLY = ["premises/", "documents/"]
-STAFF_ONLY = ["staff/persons/?q=a", "staff/sync-runs/"]
+STAFF_ONLY = [("POST", "staff/persons/search/"), ("GET", "staff/sync-runs/")]
 
 
 def login(api, login_name, password=RESIDENT_PASSWORD, **extra):
@@ -238,9 +238,10 @@ def test_staff_tokens_cannot_use_residents_endpoints(household, odra_api, path):
     assert error_of(response)["code"] == "permission_denied"
 
 
-@pytest.mark.parametrize("path", STAFF_ONLY)
-def test_resident_tokens_cannot_use_staff_endpoints(household, odra_api, path):
-    response = odra_api.as_(household["anna_token"]).get(path)
+@pytest.mark.parametrize(("method", "path"), STAFF_ONLY)
+def test_resident_tokens_cannot_use_staff_endpoints(household, odra_api, method, path):
+    resident = odra_api.as_(household["anna_token"])
+    response = resident.post(path, {"q": "a"}) if method == "POST" else resident.get(path)
     assert response.status_code == 403
     assert error_of(response)["code"] == "permission_denied"
 

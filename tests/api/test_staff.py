@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from connectors.models import SyncRun
@@ -10,7 +11,7 @@ from ebok.accounts.models import User
 from ebok.models import ApiToken, AuditEvent, ErasureRecord
 from tenants.models import ConnectorSettings
 from tests.api.conftest import error_of
-from tests.support.data import RESIDENT_PASSWORD
+from tests.support.data import RESIDENT_PASSWORD, make_person
 from tests.support.queues import queued_syncs
 
 ACTIONS = ["grant", "regenerate", "block", "unblock", "erase"]
@@ -35,6 +36,10 @@ def _login(api, login_name, password):
     return api.post("auth/token/", {"login": login_name, "password": password}, token="")
 
 
+def search(api, q, page=None):
+    return api.post("staff/persons/search/" + (f"?page={page}" if page else ""), {"q": q})
+
+
 @pytest.mark.parametrize(
     ("q", "found"),
     [
@@ -47,29 +52,65 @@ def _login(api, login_name, password):
     ],
 )
 def test_people_search(household, viewer, q, found):
-    body = viewer.get("staff/persons/", {"q": q}).json()
+    body = search(viewer, q).json()
     assert [person["id"] for person in body["results"]] == found
     assert body["count"] == len(found)
 
 
 def test_search_shows_premises_and_account_state(household, viewer):
-    (anna,) = viewer.get("staff/persons/", {"q": "Anna"}).json()["results"]
+    (anna,) = search(viewer, "Anna").json()["results"]
     assert anna["last_name"] == "Kowalska"
     assert sorted(p["source_id"] for p in anna["premises"]) == ["G1", "L1"]
     assert anna["account"]["login"] == "res.o1"
     assert anna["account"]["state"] == "active"
-    (jan,) = viewer.get("staff/persons/", {"q": "Jan"}).json()["results"]
+    (jan,) = search(viewer, "Jan").json()["results"]
     assert jan["account"] is None
     # A former title is not one of the person's premises any more.
-    (piotr,) = viewer.get("staff/persons/", {"q": "Nowak"}).json()["results"]
+    (piotr,) = search(viewer, "Nowak").json()["results"]
     assert [p["source_id"] for p in piotr["premises"]] == ["L2"]
 
 
-@pytest.mark.parametrize("params", [{}, {"q": "x" * 101}])
-def test_search_needs_a_query_of_sensible_length(household, viewer, params):
-    response = viewer.get("staff/persons/", params)
+@pytest.mark.parametrize("body", [{}, {"q": ""}, {"q": "x" * 101}, {"q": 5}, {"q": ["Anna"]}])
+def test_search_needs_a_query_of_sensible_length(household, viewer, body):
+    response = viewer.post("staff/persons/search/", body)
     assert response.status_code == 400
     assert "q" in error_of(response)["fields"]
+
+
+def test_search_pages_by_the_query_string_and_its_links_carry_no_words(
+    household, viewer, odra, in_schema
+):
+    with in_schema(odra):
+        for number in range(55):
+            make_person(f"Z{number:02}", "Zielińska", "Ewa")
+    first = search(viewer, "Zielińska").json()
+    assert (first["count"], len(first["results"])) == (55, 50)
+    assert first["next"].endswith("/api/v1/staff/persons/search/?page=2")
+    second = search(viewer, "Zielińska", page=2).json()
+    assert [person["id"] for person in second["results"]] == ["Z50", "Z51", "Z52", "Z53", "Z54"]
+    assert second["previous"].endswith("/api/v1/staff/persons/search/")
+    assert search(viewer, "Zielińska", page=3).status_code == 404
+    assert search(viewer, "Zielińska", page="x").status_code == 400
+
+
+def test_the_search_is_no_longer_a_get(household, viewer):
+    assert viewer.get("staff/persons/", {"q": "Anna"}).status_code == 404
+    response = viewer.get("staff/persons/search/", {"q": "Anna"})
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"
+
+
+def test_an_older_token_still_searches_though_it_may_not_act(household, operator, odra, in_schema):
+    """The search is a POST that only reads: the step-up rule for staff writes
+    (decision 0760) does not apply to it."""
+    with in_schema(odra):
+        ApiToken.objects.filter(user=household["operator"]).update(
+            created_at=timezone.now()
+            - timedelta(seconds=settings.RECENT_AUTHENTICATION_SECONDS + 5)
+        )
+    assert [person["id"] for person in search(operator, "Anna").json()["results"]] == ["O1"]
+    refused = operator.post("staff/persons/O1/block/", {"reason": "misuse"})
+    assert error_of(refused)["code"] == "reauthentication_required"
 
 
 def test_person_detail_and_unknown_person(household, viewer):
@@ -211,6 +252,7 @@ def test_viewers_may_only_read(household, viewer, action, odra, in_schema):
     with in_schema(odra):
         assert User.objects.get(login="res.o1").blocked_at is None
     assert viewer.post("staff/sync/").status_code == 403
+    assert search(viewer, "Kowalska").status_code == 200  # a POST that only reads
 
 
 def test_sync_runs_newest_first(household, viewer, odra, in_schema):

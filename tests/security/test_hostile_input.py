@@ -116,6 +116,7 @@ FORMS = [
     ("staff", "/panel/account/keys/register/", ["name", "credential"]),
     ("resident", "/konto/klucze/zapisz/", ["name", "credential"]),
     ("staff", "/panel/people/", ["q"]),
+    ("staff", "/panel/audit/", ["login", "action", "date_from", "date_to"]),
     ("staff", "/panel/accounts/{anna}/block/", ["reason", "note"]),
     ("staff", "/panel/accounts/{anna}/erase/", ["request_date", "request_reference", "confirm"]),
     ("staff", "/panel/staff/", ["login", "display_name", "role"]),
@@ -143,8 +144,8 @@ QUERIES = [
     ("resident", "/lokale/{m1}/wykresy/", ["year"]),
     ("resident", "/dokumenty/", ["kind", "page"]),
     ("staff", "/panel/people/", ["search", "page"]),
-    ("staff", "/panel/audit/", ["login", "action", "date_from", "date_to", "page"]),
-    ("staff", "/panel/audit/export.csv", ["login", "action", "date_from", "date_to"]),
+    ("staff", "/panel/audit/", ["search", "page"]),
+    ("staff", "/panel/audit/export.csv", ["search"]),
     ("staff", "/panel/sync/", ["since"]),
     ("staff", "/panel/sync/progress/", ["since"]),
 ]
@@ -160,9 +161,10 @@ API_BODIES = [
 API_QUERIES = [
     ("anna", "premises/{m1}/ledger/", ["from", "to", "kind", "page"]),
     ("anna", "documents/", ["kind", "page"]),
-    ("admin", "staff/persons/", ["q", "page"]),
     ("admin", "staff/sync-runs/", ["page"]),
 ]
+# Searches: POSTs that only read, their words in the body, the page number in the URL.
+API_SEARCHES = [("admin", "staff/persons/search/", ["q"])]
 # Path segments that take any text: hostile values go there too.
 TEXT_SEGMENTS = [
     ("staff", "/panel/people/{}/"),
@@ -222,6 +224,14 @@ def test_every_api_field_refuses_hostile_values(odra, home):
         path = template.format(**_ids(home))
         for value in [*CORPUS[1:], *PAGES]:
             response = _api(home, token, "GET", path, **{param: value for param in params})
+            assert response.status_code in (200, 400, 404), (path, value[:20], response.status_code)
+    for token, path, fields in API_SEARCHES:
+        for value in [*JSON_VALUES, *PAGES]:
+            response = _api(home, token, "POST", path, json.dumps(dict.fromkeys(fields, value)))
+            assert response.status_code in (200, 400), (path, str(value)[:20], response.status_code)
+        for value in PAGES:
+            words = json.dumps(dict.fromkeys(fields, "Kowal"))
+            response = _api(home, token, "POST", f"{path}?page={quote(value)}", words)
             assert response.status_code in (200, 400, 404), (path, value[:20], response.status_code)
     assert snapshot(odra) == before
 
@@ -327,7 +337,8 @@ def test_the_corpus_covers_every_input_of_the_tenant_host():
     """A new form, filter or API body must be added to this corpus (or listed as
     taking no input): the test fails on a route it does not know."""
     covered = {template.split("{")[0] for _who, template, _f in FORMS + QUERIES}
-    covered |= {"/api/v1/" + path.split("{")[0] for _t, path, _f in API_BODIES + API_QUERIES}
+    api_inputs = API_BODIES + API_QUERIES + API_SEARCHES
+    covered |= {"/api/v1/" + path.split("{")[0] for _t, path, _f in api_inputs}
     covered |= {template.split("{")[0] for _who, template in TEXT_SEGMENTS}
     no_input = {  # pages without fields, or covered by the isolation sweep's empty POSTs
         "healthz",

@@ -271,7 +271,7 @@ class Persona:
     login_again: object = None
     forbidden: list[str] = field(default_factory=list)
 
-    def request(self, method: str, path: str):
+    def request(self, method: str, path: str, body: dict | None = None):
         client = Client(HTTP_HOST=self.host, raise_request_exception=False)
         if self.cookie:
             client.cookies[settings.SESSION_COOKIE_NAME] = self.cookie
@@ -279,8 +279,8 @@ class Persona:
         if method == "GET":
             return client.get(path, **headers)
         if path.startswith("/api/"):
-            return client.post(path, "{}", content_type="application/json", **headers)
-        return client.post(path, {}, **headers)
+            return client.post(path, body or {}, content_type="application/json", **headers)
+        return client.post(path, body or {}, **headers)
 
 
 def _session_of(cooperative, user, *, second_factor=False) -> str:
@@ -364,9 +364,16 @@ def _ordered(found: list[Route]) -> list[Route]:
     return sorted(found, key=lambda route: "logout" in route.name)
 
 
-def _check(persona: Persona, route: Route, path: str, method: str, *, own_ids_only: bool):
-    response = persona.request(method, path)
-    where = f"{persona.label} {method} {path} ({route.name})"
+# Searches that take their words in a POST body get words naming others' people,
+# each of which would show a marker were it reachable.
+SEARCH_WORDS = {
+    "api:persons-search": ["Bronisława", "Obca", "Zdzisławska", "obca@example.pl", "K00909"],
+}
+
+
+def _check(persona, route: Route, path: str, method: str, *, own_ids_only: bool, body=None):
+    response = persona.request(method, path, body)
+    where = f"{persona.label} {method} {path} {body or ''} ({route.name})"
     assert response.status_code < 500, f"{where}: {response.status_code}"
     text = body_text(response)
     for marker in persona.forbidden:
@@ -387,6 +394,10 @@ def _sweep(persona, urlconf, ids, *, own_ids_only=False) -> int:
         for url in expand(route, ids):
             for method in ("GET", "POST"):
                 _check(persona, route, url, method, own_ids_only=own_ids_only)
+                count += 1
+            for words in SEARCH_WORDS.get(route.name, []):
+                body = {"q": words}
+                _check(persona, route, url, "POST", own_ids_only=own_ids_only, body=body)
                 count += 1
     return count
 
@@ -459,6 +470,9 @@ def test_the_markers_are_there_for_those_who_may_see_them(world, personas):
     """The sweeps above would prove nothing if the markers were never shown."""
     staff = personas["staff"]
     assert _squeezed("Zdzisławska") in body_text(staff.request("GET", "/panel/people/AN1/"))
+    found = staff.request("POST", "/api/v1/staff/persons/search/", {"q": "Zdzisławska"})
+    assert _squeezed("sasiadka@example.pl") in body_text(found)
+    assert set(SEARCH_WORDS) <= {route.name for route in routes(settings.ROOT_URLCONF)}
     b_resident = Persona(
         "resident of B", B_HOST, cookie=_session_of(world["b"], world["B"]["resident"])
     )

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,7 +23,7 @@ from ebok.api.serializers import (
     EraseSerializer,
     ErasureSerializer,
     GrantSerializer,
-    PersonQuerySerializer,
+    PersonSearchSerializer,
     PersonSerializer,
     SyncRunQuerySerializer,
     SyncRunSerializer,
@@ -39,15 +39,26 @@ PERSON_ID = OpenApiParameter(
 ACTION_ERRORS = (*AUTHENTICATED, *WITH_BODY, 404, 409)
 
 
-class PersonSearchView(StaffAPIMixin, ListAPIView):
+class PersonSearchView(StaffAPIMixin, GenericAPIView):
+    """A POST that only reads: the words name people, and a body keeps them out of
+    URLs, where access logs and proxies would keep them (ASVS 8.3.1)."""
+
+    posted_reads = True
     serializer_class = PersonSerializer
     pagination_class = Pagination
 
-    def get_queryset(self):
-        return people.search_people(valid_query(PersonQuerySerializer, self.request)["q"])
-
-    def list(self, request, *args, **kwargs):
-        found = self.get_queryset()
+    @extend_schema(
+        operation_id="staff_persons_search",
+        tags=["staff"],
+        summary="Find people of the accounting data, with their premises and account",
+        description="The words go in the body, never in the URL; the page number "
+        "(`?page=N`) stays in the query string. It only reads: viewers may call it, "
+        "and a token of any age within its lifetime will do.",
+        request=PersonSearchSerializer,
+        responses={200: PersonSerializer(many=True), **errors(*AUTHENTICATED, *WITH_BODY, 404)},
+    )
+    def post(self, request):
+        found = people.search_people(valid_body(PersonSearchSerializer, request)["q"])
         self.paginate_queryset(found)
         # The page as a queryset again, so the cards' reads stay a few queries.
         page = self.paginator.page
@@ -55,15 +66,6 @@ class PersonSearchView(StaffAPIMixin, ListAPIView):
         cards = people.people_cards(found[bottom : bottom + len(page)])
         audit.record_read("api.persons", actor=request.user, request=request, results=len(cards))
         return self.get_paginated_response(PersonSerializer(cards, many=True).data)
-
-    @extend_schema(
-        tags=["staff"],
-        summary="Find people of the accounting data, with their premises and account",
-        parameters=[PersonQuerySerializer],
-        responses={200: PersonSerializer(many=True), **errors(*AUTHENTICATED, 400, 404)},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
 
 class PersonDetailView(StaffAPIMixin, APIView):
