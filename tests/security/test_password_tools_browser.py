@@ -244,6 +244,31 @@ def test_people_search_pages_and_goes_back_without_a_name_in_any_url(staff_page)
         assert SURNAME not in href and "q=" not in href
 
 
+def test_the_audit_log_filters_by_login_exports_and_goes_back_without_it_in_any_url(staff_page):
+    staff_page.goto("/panel/audit/")
+    staff_page.fill("#id_login", STAFF)
+    staff_page.get_by_role("button", name="Filter").click()  # a POST with its CSRF token
+    staff_page.wait_for_url(re.compile(r"/panel/audit/\?search=[\w-]+$"))
+    filtered = staff_page.url
+    rows = staff_page.locator("table.list tbody tr")
+    expect(rows.first).to_be_visible()
+    for row in rows.all_inner_texts():
+        assert STAFF in row
+
+    with staff_page.expect_download() as download:
+        staff_page.get_by_role("link", name="Export CSV").click()
+    assert STAFF not in download.value.url and "search=" in download.value.url
+    exported = download.value.path().read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert exported and all(STAFF in line for line in exported)
+
+    staff_page.goto("/panel/sync/")
+    staff_page.go_back()
+    assert staff_page.url == filtered
+    assert staff_page.input_value("#id_login") == STAFF
+    for href in staff_page.locator("a[href]").evaluate_all("links => links.map(a => a.href)"):
+        assert STAFF not in unquote(href) and "login=" not in href
+
+
 def test_logout_wipes_the_sites_storage_and_cookies_in_the_browser(page, site):
     resident_logs_in(page)
     page.evaluate("localStorage.setItem('left-behind', 'data')")
