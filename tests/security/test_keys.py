@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
 from connectors.secrets import decrypt_secrets, encrypt_secrets
 from ebok.accounts import two_factor
 from ebok.accounts.models import User
+from ebok.keys.keyring import CONNECTOR_SECRETS, OTP_KEYS, keys_of
 from ebok.keys.models import EncryptedTOTPDevice
 from tenants.models import ConnectorSettings, OperatorAuditEvent
 from tests.support import otp
@@ -172,9 +173,11 @@ def test_the_migration_encrypts_existing_plain_keys_in_each_schema(odra, in_sche
 def secrets_everywhere(odra, warta, in_schema, settings):
     """Connector secrets of two cooperatives and authenticators in ODRA's and the
     public schema, all encrypted under the "old" keys."""
+    # Keys the schemas other tests left behind were encrypted with stay in the rings.
+    earlier = SimpleNamespace(connector=keys_of(CONNECTOR_SECRETS), otp=keys_of(OTP_KEYS))
     old = SimpleNamespace(connector=new_key(), otp=new_key())
-    settings.CONNECTOR_SECRET_KEYS = [old.connector]
-    settings.OTP_KEY_ENCRYPTION_KEYS = [old.otp]
+    settings.CONNECTOR_SECRET_KEYS = [old.connector, *earlier.connector]
+    settings.OTP_KEY_ENCRYPTION_KEYS = [old.otp, *earlier.otp]
     for coop in (odra, warta):
         ConnectorSettings.objects.update_or_create(
             cooperative=coop,
@@ -190,7 +193,12 @@ def secrets_everywhere(odra, warta, in_schema, settings):
     operator = User.objects.create_user("rotating.op", RESIDENT_PASSWORD, kind=User.Kind.OPERATOR)
     operator_key = otp.enrol(operator).bin_key
     return SimpleNamespace(
-        old=old, staff=staff, staff_key=staff_key, operator=operator, operator_key=operator_key
+        old=old,
+        earlier=earlier,
+        staff=staff,
+        staff_key=staff_key,
+        operator=operator,
+        operator_key=operator_key,
     )
 
 
@@ -207,8 +215,8 @@ def test_rotation_re_encrypts_every_secret_so_the_old_keys_can_go(
 ):
     state = secrets_everywhere
     new = SimpleNamespace(connector=new_key(), otp=new_key())
-    settings.CONNECTOR_SECRET_KEYS = [new.connector, state.old.connector]
-    settings.OTP_KEY_ENCRYPTION_KEYS = [new.otp, state.old.otp]
+    settings.CONNECTOR_SECRET_KEYS = [new.connector, state.old.connector, *state.earlier.connector]
+    settings.OTP_KEY_ENCRYPTION_KEYS = [new.otp, state.old.otp, *state.earlier.otp]
     before = _snapshot(odra)
 
     call_command("rotate_secrets", "--dry-run")
