@@ -80,11 +80,13 @@ def _fernet_secrets(odra, warta, in_schema) -> dict:
 
 
 def _stored(odra) -> list[str]:
-    return (
+    """Every stored encrypted value (a connector without secrets stores "")."""
+    columns = (
         raw_column("public", "encrypted_secrets", "tenants_connectorsettings")
         + raw_column(odra.schema_name, "encrypted_key", "keys_encryptedtotpdevice")
         + raw_column("public", "encrypted_key", "keys_encryptedtotpdevice")
     )
+    return [value for value in columns if value]
 
 
 def _assert_everything_opens(plain, odra, in_schema) -> None:
