@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -145,3 +145,13 @@ def remove(request, area: Area, pk: int):
     else:
         messages.error(request, _("There is no such security key any more."))
     return redirect(_account_url(request))
+
+
+def own_key_paths(guard, area: str, routes: dict[str, str]) -> list:
+    """The routes of a person's own keys in an area: its ``guard`` around each view and
+    its words in ``routes`` (keys add, options, register, remove; remove takes a pk)."""
+    views = {"add": add, "options": registration_options, "register": register, "remove": remove}
+    return [
+        path(routes[name], guard(view), {"area": area}, name=f"security_key_{name}")
+        for name, view in views.items()
+    ]

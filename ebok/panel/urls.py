@@ -34,26 +34,15 @@ urlpatterns = [
         "account/sessions/end-others/", account_views.end_other_sessions, name="end_other_sessions"
     ),
     path("account/tokens/<int:pk>/revoke/", account_views.revoke_token, name="revoke_token"),
-    path(
-        "account/keys/new/", viewer_required(keys.add), {"area": otp.PANEL}, name="security_key_add"
-    ),
-    path(
-        "account/keys/options/",
-        viewer_required(keys.registration_options),
-        {"area": otp.PANEL},
-        name="security_key_options",
-    ),
-    path(
-        "account/keys/register/",
-        viewer_required(keys.register),
-        {"area": otp.PANEL},
-        name="security_key_register",
-    ),
-    path(
-        "account/keys/<int:pk>/remove/",
-        viewer_required(keys.remove),
-        {"area": otp.PANEL},
-        name="security_key_remove",
+    *keys.own_key_paths(
+        viewer_required,
+        otp.PANEL,
+        {
+            "add": "account/keys/new/",
+            "options": "account/keys/options/",
+            "register": "account/keys/register/",
+            "remove": "account/keys/<int:pk>/remove/",
+        },
     ),
     path("people/", views.people, name="people"),
     path("people/<str:source_id>/", views.person, name="person"),

@@ -23,29 +23,15 @@ urlpatterns = [
         name="security_key_login_options",
     ),
     path("login/klucz/", keys.login_verify, {"area": otp.PORTAL}, name="security_key_login"),
-    path(
-        "konto/klucze/nowy/",
-        resident_page(keys.add),
-        {"area": otp.PORTAL},
-        name="security_key_add",
-    ),
-    path(
-        "konto/klucze/opcje/",
-        resident_page(keys.registration_options),
-        {"area": otp.PORTAL},
-        name="security_key_options",
-    ),
-    path(
-        "konto/klucze/zapisz/",
-        resident_page(keys.register),
-        {"area": otp.PORTAL},
-        name="security_key_register",
-    ),
-    path(
-        "konto/klucze/<int:pk>/usun/",
-        resident_page(keys.remove),
-        {"area": otp.PORTAL},
-        name="security_key_remove",
+    *keys.own_key_paths(
+        resident_page,
+        otp.PORTAL,
+        {
+            "add": "konto/klucze/nowy/",
+            "options": "konto/klucze/opcje/",
+            "register": "konto/klucze/zapisz/",
+            "remove": "konto/klucze/<int:pk>/usun/",
+        },
     ),
     path("haslo/", account.password_change, name="password_change"),
     path("regulamin/", account.rules, name="rules"),
