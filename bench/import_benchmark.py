@@ -81,6 +81,12 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--code", default="BENCH")
+    parser.add_argument(
+        "--delta-share",
+        type=float,
+        default=0.01,
+        help="size of the delta's ledger as a share of the full one (a whole month is ~1/12/years)",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -120,7 +126,7 @@ def main() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     name = f"zsi-{args.code}-{args.premises}x{args.years}-s{args.seed}"
     full = CACHE / name
-    delta = CACHE / f"{name}-delta"
+    delta = CACHE / f"{name}-delta-{args.delta_share:g}"
     manage = [PYTHON, "manage.py"]
     if not (full / "NAGLOWEK.TXT").exists():
         print(f"generating {full} …", flush=True)
@@ -142,7 +148,12 @@ def main() -> None:
         )
         print(f"  generated in {seconds:.1f} s (peak RSS {rss} MiB)")
     if not (delta / "NAGLOWEK.TXT").exists():
-        run_child(manage + ["generate_zsi_package", "--delta-of", str(full), str(delta)], env)
+        run_child(
+            manage
+            + ["generate_zsi_package", "--delta-of", str(full), "--ledger-share"]
+            + [str(args.delta_share), str(delta)],
+            env,
+        )
 
     # A fresh cooperative every run, with empty document storage (stored PDFs of
     # another size's run would be collected, i.e. deleted, inside the timed import).

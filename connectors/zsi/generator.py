@@ -508,10 +508,15 @@ def generate_delta(
     *,
     seed: int = 0,
     encoding: str | None = None,
+    ledger_share: float | None = None,
 ) -> Path:
     """Write a valid PRZYROSTOWY package on top of ``previous`` (written by this
     module): a new month of charges and payments for every premises, some
-    entries replaced, some removed, balances that add up, one new document."""
+    entries replaced, some removed, balances that add up, one new document.
+
+    ``ledger_share`` (e.g. 0.01) sizes the delta's ledger to about that share of
+    the previous ledger: only an evenly spread part of the premises get the new
+    month (as when a system sends the month's postings in several deltas)."""
     source = PackageReaderLite(Path(previous))
     try:
         header = source.header()
@@ -543,9 +548,11 @@ def generate_delta(
         label = f"{as_of.month:02d}/{as_of.year}"
         month = as_of.replace(day=1)
         touched: set[str] = set()
+        previous_rows = 0
         with writer.csv(S.LEDGER) as ledger:
             # Remove or rewrite the first written entry of every 50th premises.
             for line in source.lines(S.LEDGER.name, codec):
+                previous_rows += 1
                 cells = line.split(";")
                 if cells[-1] != "Z" or cells[1] in touched:
                     continue
@@ -564,7 +571,14 @@ def generate_delta(
                     cells[8] = money(new_amount)
                     ledger.line(";".join(cells))
                     balances[pid] += new_amount - _grosze(cells[9]) - old
-            for pid in sorted(balances):
+            per_premises = 0.9 + sum(len(c) for c in charges.values()) / max(len(balances), 1)
+            wanted = (ledger_share or 0) * previous_rows - len(touched)
+            share = max(0.0, min(1.0, wanted / (per_premises * max(len(balances), 1))))
+            for position, pid in enumerate(sorted(balances)):
+                # Evenly spread: premises whose running share crosses a whole number.
+                crosses = int((position + 1) * share) > int(position * share)
+                if ledger_share is not None and not crosses:
+                    continue
                 seq = 0
                 for component, amount in charges.get(pid, []):
                     seq += 1

@@ -199,6 +199,23 @@ def test_duplicate_is_skipped_and_order_is_enforced(coop, tmp_path, fingerprint,
     ]
 
 
+def test_a_delta_sized_to_one_percent_of_the_ledger_applies_and_adds_up(coop, tmp_path):
+    first = full_package(tmp_path / "p1", premises=300, years=3, code=coop.code)
+    delta = delta_package(first, tmp_path / "p2", ledger_share=0.01)
+    full_rows = len(read_csv(first, "ROZRACHUNKI.CSV"))
+    delta_rows = read_csv(delta, "ROZRACHUNKI.CSV")
+    assert 0.009 * full_rows <= len(delta_rows) <= 0.011 * full_rows
+    # Spread over the cooperative, not the first premises in a row.
+    new_month = {r["ID_LOKALU"] for r in delta_rows if "-P2-" in r["ID_ZAPISU"]}
+    assert len(new_month) < 300 and max(new_month) > "L000250"
+    assert apply_package(coop, first).outcome == "applied"
+    result = apply_package(coop, delta)
+    assert result.outcome == "applied", [str(p) for p in result.problems]
+    with schema_context(coop.schema_name):
+        balances = {b.premises_id: b.amount for b in Balance.objects.all()}
+    assert balances == {r["ID_LOKALU"]: money(r["SALDO"]) for r in read_csv(delta, "SALDA.CSV")}
+
+
 def test_delta_without_a_base_is_rejected(coop, tmp_path, fingerprint):
     base = full_package(tmp_path / "p1", premises=3, code=coop.code)
     delta = delta_package(base, tmp_path / "p2")

@@ -23,13 +23,27 @@ class Command(BaseCommand):
         parser.add_argument("--encoding", choices=["CP1250", "UTF-8"], default=None)
         parser.add_argument("--no-documents", action="store_true")
         parser.add_argument("--delta-of", metavar="PREVIOUS", default=None)
+        parser.add_argument(
+            "--ledger-share",
+            type=float,
+            default=None,
+            help="with --delta-of: size the delta's ledger to this share of the previous one",
+        )
 
     def handle(self, *args, **o):
         out = Path(o["out"])
         if o["delta_of"]:
             if not Path(o["delta_of"]).exists():
                 raise CommandError(f"{o['delta_of']} does not exist.")
-            path = generate_delta(o["delta_of"], out, seed=o["seed"], encoding=o["encoding"])
+            if o["ledger_share"] is not None and not 0 < o["ledger_share"] <= 1:
+                raise CommandError("--ledger-share must be above 0 and at most 1.")
+            path = generate_delta(
+                o["delta_of"],
+                out,
+                seed=o["seed"],
+                encoding=o["encoding"],
+                ledger_share=o["ledger_share"],
+            )
         else:
             if o["premises"] < 1 or o["years"] < 1:
                 raise CommandError("--premises and --years must be at least 1.")
