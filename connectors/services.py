@@ -34,6 +34,7 @@ from connectors.secrets import decrypt_secrets, encrypt_secrets
 from connectors.zsi.errors import PackageProblem, PackageRejected
 from connectors.zsi.loader import Importer
 from connectors.zsi.package import HEADER_FILE, Header, Limits, Package, read_header
+from ebok.keys import documents as stored_documents
 from ebok.keys.keyring import KeyringError
 from tenants.models import ConnectorSettings, Cooperative
 
@@ -116,13 +117,12 @@ def remove_interrupted_files(cooperative: Cooperative) -> None:
     """Temporary files a killed process left behind (ASVS 8.1.2): REST downloads being
     assembled and PDFs being stored. Only the holder of the cooperative's lock writes
     them, so under the lock any that exist are orphans."""
-    from connectors.zsi.loader import INCOMING_PREFIX
     from connectors.zsi_rest import WORKDIR_PREFIX, rest_folder
 
     for workdir in rest_folder(cooperative.code).glob(f"{WORKDIR_PREFIX}*"):
         shutil.rmtree(workdir, ignore_errors=True)
-    documents = Path(settings.PRIVATE_STORAGE_ROOT) / cooperative.schema_name / "documents"
-    for partial in documents.glob(f"*/{INCOMING_PREFIX}*"):
+    documents = stored_documents.root_of(cooperative.schema_name)
+    for partial in documents.glob(f"*/{stored_documents.INCOMING_PREFIX}*"):
         partial.unlink(missing_ok=True)
 
 
@@ -390,7 +390,7 @@ def _collect_unused_documents(cooperative: Cooperative) -> None:
     """Remove stored PDFs no document refers to any more (e.g. of rejected packages)."""
     from ebok.models import Document
 
-    root = Path(settings.PRIVATE_STORAGE_ROOT) / cooperative.schema_name / "documents"
+    root = stored_documents.root_of(cooperative.schema_name)
     if not root.is_dir():
         return
     used = set(Document.objects.values_list("stored_path", flat=True))

@@ -307,6 +307,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 # Limits of an accounting package (see docs/zsi-export notes in connectors/).
 ZSI_MAX_UNCOMPRESSED_BYTES = env_int("ZSI_MAX_UNCOMPRESSED_BYTES", 2 * 1024**3)
 ZSI_MAX_FILES = env_int("ZSI_MAX_FILES", 100_000)
+# One PDF of a package: it is encrypted whole in memory before it is stored (decision 0812).
+ZSI_MAX_DOCUMENT_BYTES = env_int("ZSI_MAX_DOCUMENT_BYTES", 32 * 1024**2)
 # Where the ZSI-REST connector may connect (ASVS 5.2.6, 12.6.1; decision 0810): host
 # patterns ("zsi.odra.pl", "*.zsi.example.pl", ":8443" for another port than the scheme's,
 # ":*" for any), networks whose private addresses are nevertheless allowed (a ZSI server
@@ -322,6 +324,9 @@ CONNECTOR_SECRET_KEYS = env_keys("CONNECTOR_SECRET_KEYS") or env_keys("CONNECTOR
 OTP_KEY_ENCRYPTION_KEYS = env_keys("OTP_KEY_ENCRYPTION_KEYS")
 refuse_published_secret("CONNECTOR_SECRET_KEYS", *CONNECTOR_SECRET_KEYS)
 refuse_published_secret("OTP_KEY_ENCRYPTION_KEYS", *OTP_KEY_ENCRYPTION_KEYS)
+# Stored documents' PDFs (decision 0812): Fernet only, whatever SECRETS_BACKEND says.
+DOCUMENT_KEYS = env_keys("DOCUMENT_KEYS")
+refuse_published_secret("DOCUMENT_KEYS", *DOCUMENT_KEYS)
 # Who encrypts those secrets (decision 0783): "fernet" (the keys above, in this process) or
 # "vault-transit" (HashiCorp Vault's Transit engine; the keys never leave Vault).
 SECRETS_BACKEND = os.environ.get("SECRETS_BACKEND", "fernet")

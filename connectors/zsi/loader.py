@@ -14,10 +14,9 @@ Everything runs on one psycopg connection inside ONE transaction:
 
 import contextlib
 import hashlib
-import os
+import io
 import queue
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from connectors.zsi.encoding import EncodingChecker
 from connectors.zsi.errors import PackageProblem, PackageRejected, ProblemList
 from connectors.zsi.fast_ledger import check, convert
 from connectors.zsi.package import CHUNK, Header, Package, check_members
+from ebok.keys import documents as stored_documents
 from ebok_platform import antivirus
 
 ROW_PROBLEMS_PER_FILE = 50
@@ -43,11 +43,6 @@ DATE_RE = r"^[1-9]\d\d\d-[01]\d-[0-3]\d$"
 # A PELNY ledger is built beside the live one and swapped in at commit.
 NEW_LEDGER = "zsi_ledger_new"
 LEDGER_TABLE = S.LEDGER.table
-# A PDF is written under this name (mode 0600) until checked; a killed process's
-# leftovers are removed at the cooperative's next sync (services.remove_interrupted_files).
-INCOMING_PREFIX = ".incoming-"
-# A stored PDF: the platform's processes share a group (web reads what the worker wrote).
-STORED_MODE = 0o640
 
 
 class _Declined(Exception):
@@ -779,51 +774,47 @@ class Importer:
         self._timed("documents", started)
 
     def _store_document(self, name: str, sha: str, line: int, root: Path) -> None:
-        target = root / self.stored_name(sha)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=INCOMING_PREFIX)
-        try:
-            with os.fdopen(fd, "wb") as out, self.package.open(name, document=True) as src:
-                head = b""
-                while chunk := src.read(CHUNK):
-                    if not head:
-                        head = chunk[:5]
-                    digest.update(chunk)
-                    out.write(chunk)
-            if digest.hexdigest() != sha:
-                self.problems.add(
-                    _("the PDF's SHA-256 is %(actual)s") % {"actual": digest.hexdigest()},
-                    file=S.DOCUMENTS.name,
-                    line=line,
-                    column="SHA256",
-                    value=sha,
-                )
-                return
-            if head != b"%PDF-":
-                self.problems.add(
-                    _("not a PDF file"),
-                    file=f"{S.DOCUMENTS_DIR}/{name}",
-                    value=head.decode("latin-1"),
-                )
-                return
-            if self._infected(name, tmp):
-                return
-            # Content-addressed: the same bytes always land on the same name.
-            os.chmod(tmp, STORED_MODE)
-            os.replace(tmp, target)
-            tmp = None
-        finally:
-            if tmp is not None and os.path.exists(tmp):
-                os.unlink(tmp)
+        # Fernet encrypts a whole message, so the PDF is held in memory (never written
+        # in plaintext): at most ZSI_MAX_DOCUMENT_BYTES, refused before it is read (the
+        # size a ZIP declares is enforced while reading); the peak is about 4x that.
+        if self.package.documents[name] > settings.ZSI_MAX_DOCUMENT_BYTES:
+            self.problems.add(
+                _("the PDF is larger than the limit of %(limit)s bytes")
+                % {"limit": settings.ZSI_MAX_DOCUMENT_BYTES},
+                file=f"{S.DOCUMENTS_DIR}/{name}",
+                value=str(self.package.documents[name]),
+            )
+            return
+        with self.package.open(name, document=True) as src:
+            content = src.read()
+        actual = hashlib.sha256(content).hexdigest()
+        if actual != sha:
+            self.problems.add(
+                _("the PDF's SHA-256 is %(actual)s") % {"actual": actual},
+                file=S.DOCUMENTS.name,
+                line=line,
+                column="SHA256",
+                value=sha,
+            )
+            return
+        if not content.startswith(b"%PDF-"):
+            self.problems.add(
+                _("not a PDF file"),
+                file=f"{S.DOCUMENTS_DIR}/{name}",
+                value=content[:5].decode("latin-1"),
+            )
+            return
+        if self._infected(name, content):
+            return
+        # Content-addressed by the plaintext: the same bytes always land on the same name.
+        stored_documents.store(root / self.stored_name(sha), content)
 
-    def _infected(self, name: str, path: str) -> bool:
+    def _infected(self, name: str, content: bytes) -> bool:
         """Scan a PDF before it is kept (ASVS 12.4.2). A finding rejects the package;
         a scanner that cannot answer raises, so the package fails and is retried."""
         if not antivirus.configured():
             return False
-        with open(path, "rb") as written:
-            signature = antivirus.scan(written)
+        signature = antivirus.scan(io.BytesIO(content))
         if signature:
             self.problems.add(
                 _("the antivirus scanner found %(signature)s") % {"signature": signature},

@@ -22,7 +22,7 @@ class Purpose:
 
     setting: str
     label: str
-    transit_key_setting: str
+    transit_key_setting: str  # "" when only the Fernet key list serves it
     what: str
 
 
@@ -31,21 +31,28 @@ CONNECTOR_SECRETS = Purpose(
 )
 OTP_KEYS = Purpose("OTP_KEY_ENCRYPTION_KEYS", "otp-keys", "VAULT_TRANSIT_OTP_KEY", "a TOTP key")
 PURPOSES = (CONNECTOR_SECRETS, OTP_KEYS)
+# Stored PDFs stay with Fernet whatever SECRETS_BACKEND says: an import stores thousands,
+# a round trip to Vault for each is not worth it (decision 0812).
+DOCUMENTS = Purpose("DOCUMENT_KEYS", "documents", "", "a stored document")
 
 
 class KeyringError(ValueError):
     """A configured key is not usable, or a token opens with none of the keys."""
 
 
-def _derived_key(label: str) -> str:
+def _derived_key(label: str, secret_key: str) -> str:
     # Development only (production requires explicit keys, see checks.py): one
     # setting is enough to run, and each purpose still gets its own key.
-    digest = hashlib.sha256(f"{label}:{settings.SECRET_KEY}".encode()).digest()
+    digest = hashlib.sha256(f"{label}:{secret_key}".encode()).digest()
     return base64.urlsafe_b64encode(digest).decode()
 
 
 def keys_of(purpose: Purpose) -> list[str]:
-    return list(getattr(settings, purpose.setting)) or [_derived_key(purpose.label)]
+    # Derived keys follow SECRET_KEY's own rotation: its fallbacks still decrypt.
+    return list(getattr(settings, purpose.setting)) or [
+        _derived_key(purpose.label, key)
+        for key in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    ]
 
 
 def keyring(purpose: Purpose) -> MultiFernet:

@@ -13,6 +13,7 @@ from django_tenants.utils import schema_context
 
 from connectors.services import apply_package, configure_connector
 from connectors.zsi.generator import generate_full
+from ebok.keys.documents import unseal
 from ebok.models import Balance, DataFreshness, Document, LedgerEntry, Premises, Title
 from tenants.models import ConnectorSettings
 from tests.support.zsi import delta_package, edit_lines, full_package, zip_folder
@@ -69,7 +70,7 @@ def test_generated_package_lands_exactly_as_its_files_say(coop, tmp_path, runs):
         for document in documents:
             row = listed[document.source_id]
             assert document.premises_id == (row["ID_LOKALU"] or None)
-            stored = (root / document.stored_path).read_bytes()
+            stored = unseal((root / document.stored_path).read_bytes(), document.sha256)
             assert stored == (package / "DOKUMENTY" / row["PLIK"]).read_bytes()
             assert hashlib.sha256(stored).hexdigest() == row["SHA256"] == document.sha256
         assert Document.objects.filter(premises__isnull=True).count() == 2  # cooperative-wide

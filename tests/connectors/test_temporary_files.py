@@ -10,8 +10,8 @@ from django.conf import settings
 
 from connectors.registry import get_connector
 from connectors.services import apply_package, configure_connector, run_sync, source_state
-from connectors.zsi.loader import Importer
 from connectors.zsi_rest import rest_folder
+from ebok.keys import documents as stored_documents
 from tests.connectors.test_connectors import ZsiRestServer, rest_config
 from tests.support.zsi import full_package
 
@@ -49,15 +49,19 @@ def test_a_rest_download_is_private_and_removed_when_applied_or_rejected(coop, t
 
 def test_pdfs_are_written_privately_and_published_to_the_group_only(coop, tmp_path, monkeypatch):
     seen = []
+    publish = os.chmod
 
-    def record(importer, name, path):
-        seen.append((os.path.basename(path), mode(Path(path))))
-        return False
+    def record(path, new_mode):
+        seen.append((os.path.basename(path), mode(Path(path)), Path(path).read_bytes()[:5]))
+        publish(path, new_mode)
 
-    monkeypatch.setattr(Importer, "_infected", record)
+    monkeypatch.setattr(stored_documents.os, "chmod", record)
     folder = full_package(tmp_path / "p1", premises=3, code=coop.code)
     assert apply_package(coop, folder).outcome == "applied"
-    assert seen and all(name.startswith(".incoming-") and m == 0o600 for name, m in seen)
+    # Only the encrypted PDF is ever written: no plaintext temporary file.
+    assert seen and all(
+        name.startswith(".incoming-") and m == 0o600 and head != b"%PDF-" for name, m, head in seen
+    )
     stored = list((Path(settings.PRIVATE_STORAGE_ROOT) / coop.schema_name).rglob("*.pdf"))
     assert len(stored) == len(seen) and {mode(p) for p in stored} == {0o640}
     assert leftovers(coop) == []

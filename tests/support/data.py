@@ -131,8 +131,10 @@ def add_document(
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
+    from ebok.keys.documents import seal
+
     digest = hashlib.sha256(content).hexdigest()
-    stored = default_storage.save(f"documents/{digest}.pdf", ContentFile(content))
+    stored = default_storage.save(f"documents/{digest}.pdf", ContentFile(seal(content)))
     return Document.objects.create(
         source_id=source_id,
         premises_id=premises.source_id if premises else None,
