@@ -4,24 +4,25 @@ Files are never served from a public URL: views stream them after checking
 the requester's right to them.
 """
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import connection
-from django.utils.functional import cached_property
 
 
 class CooperativeFileStorage(FileSystemStorage):
+    """Documents' PDFs in it are Fernet tokens (decision 0812): ``ebok.files`` decrypts
+    them, ``ebok.keys.documents`` writes them."""
+
     def __init__(self, **kwargs):
         kwargs.setdefault("base_url", None)
         super().__init__(**kwargs)
 
-    @cached_property
-    def _root(self):
-        return settings.PRIVATE_STORAGE_ROOT
-
     @property
     def base_location(self):
-        return self._root / connection.schema_name
+        # Read at each use, like the writers of this folder, so both follow the setting.
+        return Path(settings.PRIVATE_STORAGE_ROOT) / connection.schema_name
 
     @property
     def location(self):

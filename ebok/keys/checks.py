@@ -4,14 +4,14 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 
 from ebok.keys import ciphers, transit
-from ebok.keys.keyring import PURPOSES, KeyringError, keyring
+from ebok.keys.keyring import DOCUMENTS, PURPOSES, KeyringError, keyring
 from ebok_platform import antivirus
 
 
 @register(Tags.security)
 def keys_are_fernet_keys(app_configs, **kwargs):
     errors = []
-    for purpose in PURPOSES:
+    for purpose in (*PURPOSES, DOCUMENTS):
         try:
             keyring(purpose)
         except KeyringError as exc:

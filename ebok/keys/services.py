@@ -7,7 +7,8 @@ from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from ebok.keys import ciphers
-from ebok.keys.keyring import CONNECTOR_SECRETS, OTP_KEYS, KeyringError, Purpose
+from ebok.keys import documents as stored_documents
+from ebok.keys.keyring import CONNECTOR_SECRETS, DOCUMENTS, OTP_KEYS, KeyringError, Purpose, keyring
 from ebok.keys.models import EncryptedTOTPDevice
 from tenants import audit
 from tenants.models import ConnectorSettings, Cooperative
@@ -17,6 +18,8 @@ from tenants.models import ConnectorSettings, Cooperative
 class Rotation:
     connector_secrets: int = 0
     otp_keys: int = 0
+    documents: int = 0
+    documents_current: int = 0
     schemas: int = 0
     applied: bool = False
 
@@ -31,17 +34,18 @@ def _rotated(purpose: Purpose, tokens: dict, unreadable: list[str], label) -> di
 def rotate_secrets(*, dry_run: bool = False, actor: str = "") -> Rotation:
     """Re-encrypt every connector secret (public schema) and every TOTP key (each
     schema) with the configured backend's current key (``SECRETS_BACKEND``: the first
-    Fernet key, or Vault Transit's latest key version), in one transaction: if any
-    token opens with none of the keys, or Vault fails, nothing is written
-    (``KeyringError``). A dry run still asks Vault, to prove every token opens."""
+    Fernet key, or Vault Transit's latest key version), in one transaction, and every
+    stored document's file under the first ``DOCUMENT_KEYS`` key. Everything is opened
+    first: if any token or file opens with none of the keys, or Vault fails, nothing is
+    written (``KeyringError``). A dry run still asks Vault, to prove every token opens."""
     for purpose in (CONNECTOR_SECRETS, OTP_KEYS):
         ciphers.cipher(purpose)  # a bad key or backend fails before anything is read
-    schemas = [get_public_schema_name()] + list(
-        Cooperative.objects.exclude(schema_name=get_public_schema_name())
-        .order_by("schema_name")
-        .values_list("schema_name", flat=True)
-    )
-    unreadable: list[str] = []
+    keyring(DOCUMENTS)
+    schemas = [get_public_schema_name(), *_cooperative_schemas()]
+    # Files, not rows: opened before the transaction, rewritten (each by one rename)
+    # inside it, so a failed write rolls the database back too.
+    documents = stored_documents.survey(schemas)
+    unreadable: list[str] = list(documents.unreadable)
     with transaction.atomic():
         found = list(
             ConnectorSettings.objects.exclude(encrypted_secrets="")
@@ -75,11 +79,13 @@ def rotate_secrets(*, dry_run: bool = False, actor: str = "") -> Rotation:
                 + ", ".join(unreadable[:20])
                 + ("…" if len(unreadable) > 20 else "")
                 + ". Nothing was changed: put the missing key back (in its Fernet key list, "
-                "or lower the Transit key's min_decryption_version)."
+                "or lower the Transit key's min_decryption_version), or restore the file."
             )
         result = Rotation(
             connector_secrets=len(secrets),
             otp_keys=len(rotated),
+            documents=len(documents.stale),
+            documents_current=documents.count - len(documents.stale),
             schemas=len(schemas),
         )
         if dry_run:
@@ -88,11 +94,13 @@ def rotate_secrets(*, dry_run: bool = False, actor: str = "") -> Rotation:
         for schema, rotated in devices.items():
             with schema_context(schema):
                 _write(EncryptedTOTPDevice, "encrypted_key", rotated)
+        stored_documents.reencrypt(documents.stale)
         audit.record(
             "keys.rotated",
             actor=actor,
             connector_secrets=result.connector_secrets,
             otp_keys=result.otp_keys,
+            documents=result.documents,
             schemas=result.schemas,
             backend=settings.SECRETS_BACKEND,
         )
@@ -105,3 +113,27 @@ def _write(model, field: str, values: dict) -> None:
     model.objects.bulk_update(
         [model(pk=pk, **{field: value}) for pk, value in values.items()], [field], batch_size=500
     )
+
+
+def _cooperative_schemas() -> list[str]:
+    return list(
+        Cooperative.objects.exclude(schema_name=get_public_schema_name())
+        .order_by("schema_name")
+        .values_list("schema_name", flat=True)
+    )
+
+
+def encrypt_stored_documents(*, actor: str = "") -> stored_documents.Encryption:
+    """Encrypt the documents every cooperative stored before they were encrypted at rest
+    (decision 0812); those already encrypted are left alone."""
+    keyring(DOCUMENTS)  # a bad key fails before any file is read
+    result = stored_documents.encrypt_plaintext(_cooperative_schemas())
+    if result.encrypted:
+        audit.record(
+            "keys.documents_encrypted",
+            actor=actor,
+            documents=result.encrypted,
+            already=result.already,
+            refused=len(result.refused),
+        )
+    return result

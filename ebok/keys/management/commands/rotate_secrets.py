@@ -8,7 +8,8 @@ class Command(BaseCommand):
     help = (
         "Re-encrypt every connector secret and TOTP key with the configured SECRETS_BACKEND: "
         "the first key of CONNECTOR_SECRET_KEYS / OTP_KEY_ENCRYPTION_KEYS, or Vault Transit's "
-        "latest key version (Fernet values move to Transit, Transit values are rewrapped) "
+        "latest key version (Fernet values move to Transit, Transit values are rewrapped), "
+        "and every stored document with the first key of DOCUMENT_KEYS "
         "(docs/KEY-MANAGEMENT.md)."
     )
 
@@ -25,5 +26,7 @@ class Command(BaseCommand):
         verb = "re-encrypted" if result.applied else "would re-encrypt (dry run)"
         self.stdout.write(
             f"{verb}: {result.connector_secrets} connector secrets, "
-            f"{result.otp_keys} TOTP keys in {result.schemas} schemas"
+            f"{result.otp_keys} TOTP keys, {result.documents} documents "
+            f"({result.documents_current} already under the current key) "
+            f"in {result.schemas} schemas"
         )
