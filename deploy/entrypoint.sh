@@ -9,7 +9,9 @@ set -eu
 # Files and folders under /data: the owner and the group "ebok" (the other process
 # roles), nobody else. Temporary copies of packages are narrower still (0600/0700).
 umask 0007
-cd /app
+# The image's /app; APP_HOME runs the same roles from a checkout
+# (tests/deploy/test_deployment_rehearsal.py rehearses the deployment that way).
+cd "${APP_HOME:-/app}"
 role="${1:-web}"
 if [ "$#" -gt 0 ]; then shift; fi
 case "$role" in

@@ -73,3 +73,12 @@ def test_the_image_leaves_out_tests_benchmarks_docs_scripts_and_private_keys():
     ignored = (ROOT / "deploy/Dockerfile.dockerignore").read_text().split()
     left_out = {"tests", "bench", "docs", ".ci", "bin", ".env"}
     assert left_out | {"deploy/certs", "deploy/backend-certs"} <= set(ignored)
+
+
+def test_every_image_names_a_tag_and_none_is_latest():
+    # "latest" (or no tag, which means it) pulls whatever was pushed last: not repeatable.
+    for name, service in SERVICES.items():
+        image = service["image"]
+        repository, _, tag = image.rpartition(":")
+        assert repository and "/" not in tag, (name, image)
+        assert tag and tag != "latest", (name, image)
