@@ -80,7 +80,7 @@ def test_leftovers_of_a_killed_import_are_removed_at_the_next_sync(coop, tmp_pat
     partial.parent.mkdir(parents=True)
     partial.write_bytes(b"%PDF-1.4 half")
     kept = partial.parent / ("ab" + "0" * 62 + ".pdf")
-    kept.write_bytes(b"%PDF-1.4 stored")
+    kept.write_bytes(stored_documents.seal(b"%PDF-1.4 stored"))
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     configure_connector(coop, connector="zsi-file", config={"inbox": str(inbox)})
