@@ -49,6 +49,15 @@ def production_has_its_own_keys_and_a_scanner(app_configs, **kwargs):
         for setting in (purpose.setting for purpose in PURPOSES)
         if settings.SECRETS_BACKEND == ciphers.FERNET and not getattr(settings, setting)
     ]
+    if not settings.DOCUMENT_KEYS:  # documents use Fernet whatever the backend (0812)
+        errors.append(
+            Error(
+                "DOCUMENT_KEYS is not set: production needs its own keys, not ones derived "
+                "from SECRET_KEY.",
+                hint="Generate one with Fernet.generate_key(); see docs/KEY-MANAGEMENT.md.",
+                id="keys.E003",
+            )
+        )
     if settings.SECRETS_BACKEND == ciphers.VAULT_TRANSIT and not settings.VAULT_ADDR.startswith(
         "https://"
     ):

@@ -67,7 +67,7 @@ def app_env(folder: Path, *, database: str, redis_location: str, ports: dict) ->
     """What docker-compose.yml and the Dockerfile give the app's containers, with this
     machine's paths and ports. Only the check interval and an alert threshold are
     shortened, so that beat and the worker act within the test."""
-    keys = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    keys = [Fernet.generate_key().decode() for _ in range(3)]
     return {
         "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(folder),
@@ -87,6 +87,7 @@ def app_env(folder: Path, *, database: str, redis_location: str, ports: dict) ->
         "REDIS_URL": redis_location,
         "CONNECTOR_SECRET_KEYS": keys[0],
         "OTP_KEY_ENCRYPTION_KEYS": keys[1],
+        "DOCUMENT_KEYS": keys[2],
         "ANTIVIRUS_URL": "off",  # no file is uploaded or synced here
         "ZSI_REST_ALLOWED_HOSTS": "",
         "ZSI_REST_ALLOWED_NETWORKS": "",
@@ -199,16 +200,11 @@ def set_cookies(response: httpx.Response) -> list[str]:
     return response.headers.get_list("set-cookie")
 
 
-# Django's one-time messages cookie has a fixed name; it carries no credential and is
-# host-only, Secure and HttpOnly like the others.
-UNPREFIXED = {"messages"}
-
-
 def assert_host_only_cookie(header: str) -> str:
     """Secure, HttpOnly, SameSite, no Domain, Path=/, and the __Host- prefix where the
     name is ours to choose; returns the name."""
     [(name, morsel)] = SimpleCookie(header).items()
-    assert name.startswith("__Host-") or name in UNPREFIXED, header
+    assert name.startswith("__Host-"), header
     assert morsel["path"] == "/" and not morsel["domain"], header
     if morsel["max-age"] == "0":
         return name  # a deletion: no value left to protect

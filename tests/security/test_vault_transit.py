@@ -7,6 +7,7 @@ import sys
 from binascii import hexlify
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -218,6 +219,7 @@ def test_production_deploy_check_accepts_transit_without_fernet_key_lists(tmp_pa
         DEBUG="0",
         CONNECTOR_SECRET_KEYS="",
         OTP_KEY_ENCRYPTION_KEYS="",
+        DOCUMENT_KEYS=Fernet.generate_key().decode(),
         ANTIVIRUS_URL="off",
         SECRETS_BACKEND="vault-transit",
         VAULT_ADDR="",
