@@ -51,6 +51,15 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def settle(url: str) -> None:
+    """Each timed step starts from a clean server: the previous step's dirty pages are
+    written now (CHECKPOINT), not by the checkpointer during the next measurement."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
 def bare_copy(url: str, ledger_csv: Path) -> float:
     """Seconds PostgreSQL needs to COPY the ledger CSV into a bare table of text columns."""
     import psycopg
@@ -178,15 +187,19 @@ def main() -> None:
 
     # The yardstick, measured before and after the imports (the machine is shared:
     # its load changes during a run); the ratio uses their mean.
+    settle(url)
     bare_copies = [bare_copy(url, ledger_csv)]
+    settle(url)
     full_seconds, full_rss, out = run_child(
         manage + ["import_package", "--cooperative", args.code, str(full)], env
     )
     assert out.startswith("applied"), out
+    settle(url)
     delta_seconds, delta_rss, out = run_child(
         manage + ["import_package", "--cooperative", args.code, str(delta)], env
     )
     assert out.startswith("applied"), out
+    settle(url)
     bare_copies.append(bare_copy(url, ledger_csv))
     bare = sum(bare_copies) / len(bare_copies)
     delta_rows = 0
