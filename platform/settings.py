@@ -171,6 +171,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "ebok_platform.middleware.DeniedRequestsMiddleware",
+    "ebok.keys.middleware.KeyServiceUnavailableMiddleware",
     "ebok.accounts.device_cookies.DeviceCookieMiddleware",
 ]
 

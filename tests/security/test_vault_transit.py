@@ -200,6 +200,28 @@ def test_a_vault_outage_is_a_clear_error_and_stores_nothing(odra, settings, tmp_
     )
 
 
+def test_a_vault_outage_at_the_second_step_of_a_login_is_a_503_that_says_so(
+    odra, in_schema, settings, tmp_path, caplog
+):
+    with transit_backend(settings, tmp_path), in_schema(odra):
+        staff = make_staff("outage.staff", role="admin")
+        device = otp.enrol(staff)
+        code = otp.code_for(device)
+    # Vault is gone now; the password step needs no key, the code step does.
+    client = Client(HTTP_HOST="odra.localhost")
+    login = client.post("/panel/login/", {"username": staff.login, "password": RESIDENT_PASSWORD})
+    assert login.status_code == 302
+    assert client.get("/panel/")["Location"].startswith("/panel/otp/")
+    with caplog.at_level("ERROR", logger="ebok.security"):
+        response = client.post("/panel/otp/", {"code": code})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert "Logowanie jest chwilowo niedostępne" in response.content.decode()
+    assert any("Key service unavailable" in r.getMessage() for r in caplog.records)
+    # Still only half logged in: the panel asks for the code again.
+    assert client.get("/panel/")["Location"].startswith("/panel/otp/")
+
+
 def test_the_token_file_of_a_vault_agent_is_read_at_each_use(vault, settings, tmp_path):
     sink = tmp_path / "vault-token"
     sink.write_text("hvs.expired-token\n")
