@@ -365,9 +365,13 @@ def _ordered(found: list[Route]) -> list[Route]:
 
 
 # Searches that take their words in a POST body get words naming others' people,
-# each of which would show a marker were it reachable.
-SEARCH_WORDS = {
-    "api:persons-search": ["Bronisława", "Obca", "Zdzisławska", "obca@example.pl", "K00909"],
+# each of which would show a marker were it reachable; the panel's searches answer
+# with a redirect to their result page, which is followed.
+OTHERS_WORDS = ["Bronisława", "Obca", "Zdzisławska", "obca@example.pl", "K00909"]
+SEARCH_BODIES = {
+    "api:persons-search": [{"q": words} for words in OTHERS_WORDS],
+    "panel:people": [{"q": words} for words in OTHERS_WORDS],
+    "panel:audit": [{"login": words} for words in OTHERS_WORDS],
 }
 
 
@@ -385,6 +389,8 @@ def _check(persona, route: Route, path: str, method: str, *, own_ids_only: bool,
         raise AssertionError(f"{where}: {response.status_code} for an id that is not theirs")
     if method == "POST" and "logout" in route.name and persona.login_again:
         persona.cookie = persona.login_again()
+    if body and response.status_code in (302, 303) and response["Location"].startswith(path):
+        _check(persona, route, response["Location"], "GET", own_ids_only=own_ids_only)
     return response
 
 
@@ -395,8 +401,7 @@ def _sweep(persona, urlconf, ids, *, own_ids_only=False) -> int:
             for method in ("GET", "POST"):
                 _check(persona, route, url, method, own_ids_only=own_ids_only)
                 count += 1
-            for words in SEARCH_WORDS.get(route.name, []):
-                body = {"q": words}
+            for body in SEARCH_BODIES.get(route.name, []):
                 _check(persona, route, url, "POST", own_ids_only=own_ids_only, body=body)
                 count += 1
     return count
@@ -472,7 +477,10 @@ def test_the_markers_are_there_for_those_who_may_see_them(world, personas):
     assert _squeezed("Zdzisławska") in body_text(staff.request("GET", "/panel/people/AN1/"))
     found = staff.request("POST", "/api/v1/staff/persons/search/", {"q": "Zdzisławska"})
     assert _squeezed("sasiadka@example.pl") in body_text(found)
-    assert set(SEARCH_WORDS) <= {route.name for route in routes(settings.ROOT_URLCONF)}
+    searched = staff.request("POST", "/panel/people/", {"q": "Zdzisławska"})
+    assert searched.status_code == 302
+    assert _squeezed("Zdzisławska") in body_text(staff.request("GET", searched["Location"]))
+    assert set(SEARCH_BODIES) <= {route.name for route in routes(settings.ROOT_URLCONF)}
     b_resident = Persona(
         "resident of B", B_HOST, cookie=_session_of(world["b"], world["B"]["resident"])
     )
