@@ -223,9 +223,10 @@ SESSION_COOKIE_DOMAIN = None  # host-only: a cookie of odra.<host> never reaches
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 3600  # the absolute limit; idle limits are enforced per kind
-# One-time messages ride in the server-side session: no extra cookie to name, sign or
-# prefix (the cookie storage's fixed name "messages" cannot carry __Host-).
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# One-time messages in a signed cookie (not the session: a "you have logged out" would
+# otherwise start a new session right after logout), prefixed like the others below.
+MESSAGE_STORAGE = "ebok_platform.messages.PrefixedCookieStorage"
+MESSAGE_COOKIE_NAME = "messages"
 RESIDENT_IDLE_SECONDS = 30 * 60
 STAFF_IDLE_SECONDS = 15 * 60
 # Sensitive actions need an authentication (login or re-authentication) this recent;
@@ -488,6 +489,7 @@ if PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
     LANGUAGE_COOKIE_NAME = "__Host-language"
+    MESSAGE_COOKIE_NAME = "__Host-messages"
 
 # stdout logs: one JSON object per line in production (a newline or control character
 # in a message or a traceback is escaped, so nobody forges a log line; ASVS 7.3.1),
