@@ -61,7 +61,7 @@ PORTAL = Area(
 class CodeForm(forms.Form):
     code = forms.CharField(
         label=gettext_lazy("Code from the authenticator app, or a recovery code"),
-        max_length=24,
+        max_length=40,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
         ),

@@ -1,5 +1,6 @@
 """Two-factor authentication: mandatory for staff and operators, optional for residents."""
 
+import re
 import time
 from io import StringIO
 
@@ -109,6 +110,25 @@ def test_a_recovery_code_works_once(odra, odra_client, in_schema, staff):
     with in_schema(odra):
         used = AuditEvent.objects.get(action="otp.recovery_code_used", target_login=staff.login)
     assert used.details == {"remaining": 9}
+
+
+def test_recovery_codes_carry_120_random_bits_and_work_as_shown_or_without_dashes(
+    odra, odra_client, in_schema, staff
+):
+    password_login(odra_client, staff.login)
+    codes = otp.enrol_through_the_page(odra_client, odra.schema_name, staff.login)
+    letters = [code.replace("-", "") for code in codes]
+    # 24 base32 letters = 120 bits each (ASVS 2.6.3: at least 112), all different.
+    assert all(re.fullmatch(r"[a-z2-7]{24}", code) for code in letters), codes
+    assert all(re.fullmatch(r"([a-z2-7]{4}-){5}[a-z2-7]{4}", code) for code in codes), codes
+    assert len(set(letters)) == len(codes) == 10
+    for typed in (codes[0], letters[1].upper(), " ".join(codes[2].split("-"))):
+        later = Client(HTTP_HOST="odra.localhost")
+        password_login(later, staff.login)
+        assert later.post("/panel/otp/", {"code": typed})["Location"] == "/panel/", typed
+    with in_schema(odra):
+        stored = set(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
+    assert len(stored) == 7 and not stored & {*codes, *letters}
 
 
 def test_next_after_verification_stays_on_this_host(odra, in_schema, staff):
