@@ -125,6 +125,7 @@ def test_suspend_makes_the_host_answer_503_and_resume_brings_it_back(console, od
     console.post("/cooperatives/ODRA/suspend/", {"reason": "unpaid invoice"})
     response = odra_client.get("/login/")
     assert response.status_code == 503
+    assert "e-BOK jest chwilowo niedostępny" in response.content.decode()
     assert "unpaid invoice" in console.get("/").content.decode()
     console.post("/cooperatives/ODRA/resume/")
     assert odra_client.get("/login/").status_code == 200
