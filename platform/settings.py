@@ -202,10 +202,17 @@ AUTHENTICATION_BACKENDS = [
     "ebok.accounts.device_cookies.DeviceCookieBackend",
     "ebok.accounts.backends.AccountBackend",
 ]
+# Peppered Argon2id first (ASVS 2.4.5, decision 0814); the plain Argon2id and PBKDF2 hashes
+# still verify and are redone with the first hasher at the next login.
 PASSWORD_HASHERS = [
+    "ebok.accounts.hashers.PepperedArgon2idHasher",
     "ebok.accounts.hashers.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Secret HMAC keys applied before Argon2id, the current one first (base64 of at least 32
+# random bytes each); kept apart from the database. Derived from SECRET_KEY in development.
+PASSWORD_PEPPERS = env_keys("PASSWORD_PEPPERS")
+refuse_published_secret("PASSWORD_PEPPERS", *PASSWORD_PEPPERS)
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",

@@ -184,6 +184,7 @@ def test_production_settings_pass_check_deploy():
         DEBUG="0",
         CONNECTOR_SECRET_KEYS="kU5Yq1b2bWxqv7cmQeL1d7Qj2m0qGJv3yXw0N1oQb9E=",
         OTP_KEY_ENCRYPTION_KEYS="3m7oQm0P8x2mJkq1dXyQ9l2r7hZqk1nB0c4vF6tW8sE=",
+        PASSWORD_PEPPERS="Jt2bH0qY7cVwR4mK9xN1pL6sD3fG8aZ5eU0iO2yT7wQ",
         DOCUMENT_KEYS="iPBe5Cp4Lp-zGNoYGHfm0YewO5ADsKeLtRvUDmvEU0o=",
         ANTIVIRUS_URL="tcp://clamd:3310",
     )

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from ebok.accounts.hashers import PepperError, peppers
 from ebok.keys import ciphers, transit
 from ebok.keys.keyring import DOCUMENTS, PURPOSES, KeyringError, keyring
 from ebok_platform import antivirus
@@ -16,6 +17,10 @@ def keys_are_fernet_keys(app_configs, **kwargs):
             keyring(purpose)
         except KeyringError as exc:
             errors.append(Error(str(exc), id="keys.E001"))
+    try:
+        peppers()
+    except PepperError as exc:
+        errors.append(Error(str(exc), id="keys.E007"))
     errors += [Error(problem, id="keys.E005") for problem in _backend_problems()]
     if antivirus.configured():
         try:
@@ -56,6 +61,16 @@ def production_has_its_own_keys_and_a_scanner(app_configs, **kwargs):
                 "from SECRET_KEY.",
                 hint="Generate one with Fernet.generate_key(); see docs/KEY-MANAGEMENT.md.",
                 id="keys.E003",
+            )
+        )
+    if not settings.PASSWORD_PEPPERS:
+        errors.append(
+            Error(
+                "PASSWORD_PEPPERS is not set: production needs its own password pepper, not "
+                "one derived from SECRET_KEY.",
+                hint="Generate one with secrets.token_urlsafe(32) and keep it out of the "
+                "database and its backups; see docs/KEY-MANAGEMENT.md.",
+                id="keys.E007",
             )
         )
     if settings.SECRETS_BACKEND == ciphers.VAULT_TRANSIT and not settings.VAULT_ADDR.startswith(

@@ -34,6 +34,9 @@ PURPOSES = (CONNECTOR_SECRETS, OTP_KEYS)
 # Stored PDFs stay with Fernet whatever SECRETS_BACKEND says: an import stores thousands,
 # a round trip to Vault for each is not worth it (decision 0812).
 DOCUMENTS = Purpose("DOCUMENT_KEYS", "documents", "", "a stored document")
+# Not Fernet keys but HMAC keys of password hashes (ebok.accounts.hashers): listed, and
+# derived in development, the same way.
+PASSWORD_PEPPERS = Purpose("PASSWORD_PEPPERS", "password-pepper", "", "a password hash")
 
 
 class KeyringError(ValueError):

@@ -67,7 +67,7 @@ def app_env(folder: Path, *, database: str, redis_location: str, ports: dict) ->
     """What docker-compose.yml and the Dockerfile give the app's containers, with this
     machine's paths and ports. Only the check interval and an alert threshold are
     shortened, so that beat and the worker act within the test."""
-    keys = [Fernet.generate_key().decode() for _ in range(3)]
+    keys = [Fernet.generate_key().decode() for _ in range(4)]
     return {
         "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(folder),
@@ -87,6 +87,7 @@ def app_env(folder: Path, *, database: str, redis_location: str, ports: dict) ->
         "REDIS_URL": redis_location,
         "CONNECTOR_SECRET_KEYS": keys[0],
         "OTP_KEY_ENCRYPTION_KEYS": keys[1],
+        "PASSWORD_PEPPERS": keys[3],
         "DOCUMENT_KEYS": keys[2],
         "ANTIVIRUS_URL": "off",  # no file is uploaded or synced here
         "ZSI_REST_ALLOWED_HOSTS": "",

@@ -253,7 +253,7 @@ def test_password_fields_let_password_managers_fill_and_paste(
 
 def test_every_hash_has_its_own_random_salt_of_over_128_bits():
     hasher = get_hasher()
-    assert hasher.algorithm == "argon2"
+    assert hasher.algorithm == "argon2pep"  # Argon2id under the pepper (decision 0814)
     hashes = [make_password("to samo hasło dla wszystkich") for _ in range(3)]
     salts = [hasher.decode(encoded)["salt"] for encoded in hashes]
     assert len(set(salts)) == 3 and len(set(hashes)) == 3
@@ -267,7 +267,7 @@ def test_pbkdf2_hashes_take_a_million_iterations_and_turn_into_argon2id_at_login
 ):
     pbkdf2 = get_hasher("pbkdf2_sha256")
     assert pbkdf2.iterations >= 1_000_000
-    assert identify_hasher(make_password("x")).algorithm == "argon2"
+    assert identify_hasher(make_password("x")).algorithm == "argon2pep"
     with in_schema(odra):
         user = make_resident(person)
         User.objects.filter(pk=user.pk).update(
@@ -279,7 +279,7 @@ def test_pbkdf2_hashes_take_a_million_iterations_and_turn_into_argon2id_at_login
     )
     with in_schema(odra):
         user.refresh_from_db()
-        assert user.password.startswith("argon2$argon2id$")
+        assert user.password.startswith("argon2pep$") and "$argon2id$" in user.password
 
 
 def test_there_are_no_password_hints_or_secret_questions(odra_client, apex_client):

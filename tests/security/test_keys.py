@@ -99,6 +99,7 @@ def test_production_deploy_check_wants_own_keys_and_a_scanner_or_an_explicit_off
         CONNECTOR_SECRET_KEYS="",
         OTP_KEY_ENCRYPTION_KEYS="",
         DOCUMENT_KEYS="",
+        PASSWORD_PEPPERS="",
         ANTIVIRUS_URL="",
     )
     check = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"]
@@ -108,6 +109,7 @@ def test_production_deploy_check_wants_own_keys_and_a_scanner_or_an_explicit_off
         "CONNECTOR_SECRET_KEYS is not set",
         "OTP_KEY_ENCRYPTION_KEYS is not set",
         "DOCUMENT_KEYS is not set",
+        "PASSWORD_PEPPERS is not set",
     ):
         assert expected in bare.stderr
     assert "keys.E004" in bare.stderr and "ANTIVIRUS_URL is not set" in bare.stderr
@@ -119,6 +121,7 @@ def test_production_deploy_check_wants_own_keys_and_a_scanner_or_an_explicit_off
     assert "ANTIVIRUS_URL must look like tcp://host:3310" in wrong.stderr
 
     env.update(CONNECTOR_SECRET_KEYS=new_key(), DOCUMENT_KEYS=new_key(), ANTIVIRUS_URL="off")
+    env.update(PASSWORD_PEPPERS=new_key())
     good = subprocess.run(check, cwd=ROOT, env=env, capture_output=True, text=True)
     assert good.returncode == 0, good.stderr
     assert "keys." not in good.stderr

@@ -241,6 +241,7 @@ def test_production_deploy_check_accepts_transit_without_fernet_key_lists(tmp_pa
         DEBUG="0",
         CONNECTOR_SECRET_KEYS="",
         OTP_KEY_ENCRYPTION_KEYS="",
+        PASSWORD_PEPPERS=Fernet.generate_key().decode(),
         DOCUMENT_KEYS=Fernet.generate_key().decode(),
         ANTIVIRUS_URL="off",
         SECRETS_BACKEND="vault-transit",
