@@ -6,11 +6,8 @@ recovery, TOTP lifetime and algorithm, session tokens and directory listings."""
 import hashlib
 import hmac
 import re
-import ssl
 import struct
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,8 +20,6 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.oath import TOTP
 
-from connectors.registry import ConnectorError
-from connectors.zsi_rest import Client as ZsiRestClient
 from ebok.accounts import services
 from ebok.accounts.models import User
 from ebok.models import AuditEvent
@@ -32,7 +27,6 @@ from tests.api.conftest import Api
 from tests.panel.conftest import logged_in
 from tests.support import otp
 from tests.support.data import RESIDENT_PASSWORD, make_person, make_resident, make_staff
-from tests.support.tls import Authority
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [ROOT / "ebok", ROOT / "tenants", ROOT / "connectors", ROOT / "platform"]
@@ -69,64 +63,6 @@ def test_nothing_a_client_sends_is_unpickled(odra_client):
         "/api/v1/auth/token/", b"\x80\x04K\x01.", content_type="application/x-python-serialize"
     )
     assert pickled.status_code == 415
-
-
-class _TlsServer:
-    """An HTTPS server on 127.0.0.1 with a certificate of a CA made in the test."""
-
-    def __init__(self, cert_file: Path, key_file: Path):
-        self.requests: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                server.requests.append(self.path)
-                body = b'{"ok": true}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(cert_file, key_file)
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-
-    def __enter__(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def test_a_zsi_server_without_a_trusted_certificate_for_its_name_gets_no_request(
-    tmp_path, monkeypatch
-):
-    authority = Authority.create(tmp_path / "ca")
-    cert, key = authority.issue("zsi", ["localhost"])
-
-    def fetch(host: str, port: int):
-        client = ZsiRestClient(f"https://{host}:{port}/zsi", "tok", timeout=5, retries=0, backoff=0)
-        return client.get("/status")
-
-    with _TlsServer(cert, key) as server:
-        # A CA the machine does not trust: the handshake fails, the token is never sent.
-        with pytest.raises(ConnectorError, match="CERTIFICATE_VERIFY_FAILED"):
-            fetch("localhost", server.port)
-        monkeypatch.setenv("SSL_CERT_FILE", str(authority.ca_file))
-        # A trusted CA, but a certificate for another name.
-        with pytest.raises(ConnectorError, match="CERTIFICATE_VERIFY_FAILED"):
-            fetch("127.0.0.1", server.port)
-        assert server.requests == []
-        assert fetch("localhost", server.port) == {"ok": True}
-        assert server.requests == ["/zsi/status"]
 
 
 def test_the_operator_console_and_the_admin_answer_only_on_the_apex_host(odra_client, apex_client):

@@ -25,11 +25,12 @@ def test_argon2id_hashes_passwords_with_the_owasp_profile(odra, in_schema, perso
     from django.contrib.auth.hashers import get_hasher
 
     hasher = get_hasher()
-    assert hasher.algorithm == "argon2"
+    assert hasher.algorithm == "argon2pep"  # Argon2id under the pepper (decision 0814)
     with in_schema(odra):
         user = make_resident(person)
     encoded = user.password
-    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert encoded.startswith("argon2pep$")
+    assert "$argon2id$v=19$m=19456,t=2,p=1$" in encoded
 
 
 def test_issued_password_is_long_random_and_stored_only_as_argon2(odra, in_schema, person):
@@ -39,7 +40,7 @@ def test_issued_password_is_long_random_and_stored_only_as_argon2(odra, in_schem
         assert len(issued.password) >= 12
         assert set(issued.password) <= set(ISSUED_PASSWORD_ALPHABET)
         assert not set(issued.password) & set("0Oo1lIi")
-        assert identify_hasher(user.password).algorithm == "argon2"
+        assert identify_hasher(user.password).algorithm == "argon2pep"
         assert issued.password not in user.password
         assert user.must_change_password
         events = AuditEvent.objects.filter(target_login=user.login)
