@@ -12,6 +12,7 @@ import secrets
 from base64 import b32encode
 
 import segno
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils.crypto import salted_hmac
 from django_otp import devices_for_user
@@ -78,12 +79,24 @@ def qr_data_uri(device: TOTPDevice) -> str:
     return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2)
 
 
-def _recovery_digest(user, code: str) -> str:
+def _recovery_digest(user, code: str, secret: str | None = None) -> str:
     """What is stored of a recovery code: a keyed hash, salted per account (the
     codes themselves exist only on the page that showed them)."""
     return salted_hmac(
-        "ebok.accounts.recovery", f"{user.pk}:{code}", algorithm="sha256"
+        "ebok.accounts.recovery", f"{user.pk}:{code}", secret=secret, algorithm="sha256"
     ).hexdigest()[:16]
+
+
+def _stored_recovery_digest(device: StaticDevice, user, code: str) -> str:
+    """The digest to spend: under SECRET_KEY, or under a key of SECRET_KEY_FALLBACKS
+    for codes issued before a rotation (one lookup, so a code never counts as
+    several failures)."""
+    digests = [
+        _recovery_digest(user, code, secret)
+        for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    ]
+    stored = device.token_set.filter(token__in=digests).values_list("token", flat=True)
+    return stored.first() or digests[0]
 
 
 def _new_recovery_code() -> str:
@@ -136,19 +149,17 @@ def check_code(user, code: str):
     code = _normalised(code)
     if not code:
         return None
-    if TOTP_CODE.match(code):
-        model, token = TOTPDevice, code
-    else:
-        model, token = StaticDevice, _recovery_digest(user, code)
+    model = TOTPDevice if TOTP_CODE.match(code) else StaticDevice
     with transaction.atomic():
         devices = list(model.objects.devices_for_user(user, confirmed=True).select_for_update())
         for device in devices:
+            token = code if model is TOTPDevice else _stored_recovery_digest(device, user, code)
             if device.verify_token(token):
                 if model is StaticDevice:
                     remaining = device.token_set.count()
                     notifications.notify_recovery_code_used(user, remaining=remaining)
                 return device
-        if model is TOTPDevice and any(_replayed(device, token) for device in devices):
+        if model is TOTPDevice and any(_replayed(device, code) for device in devices):
             _record("otp.replayed", user, None)
             notifications.notify_code_replayed(user)
     return None

@@ -131,6 +131,26 @@ def test_recovery_codes_carry_120_random_bits_and_work_as_shown_or_without_dashe
     assert len(stored) == 7 and not stored & {*codes, *letters}
 
 
+def test_recovery_codes_outlive_a_secret_key_rotation_while_the_old_key_is_a_fallback(
+    odra, odra_client, in_schema, staff, settings
+):
+    password_login(odra_client, staff.login)
+    codes = otp.enrol_through_the_page(odra_client, odra.schema_name, staff.login)
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "k" * 50 + "-rotated", [old]
+
+    def second_step(code):
+        client = Client(HTTP_HOST="odra.localhost")
+        password_login(client, staff.login)
+        return client.post("/panel/otp/", {"code": code})
+
+    assert second_step(codes[0])["Location"] == "/panel/"
+    settings.SECRET_KEY_FALLBACKS = []  # the old key retired: its codes with it
+    assert second_step(codes[1]).status_code == 200
+    with in_schema(odra):
+        assert StaticToken.objects.filter(device__user=staff).count() == 9
+
+
 def test_next_after_verification_stays_on_this_host(odra, in_schema, staff):
     with in_schema(odra):
         device = otp.enrol(staff)
