@@ -104,6 +104,14 @@ NOTICES = {
         ),
         _IF_NOT_YOU,
     ),
+    "recovery_codes_renewed": Notice(
+        gettext_lazy("New recovery codes were made"),
+        gettext_lazy(
+            "New recovery codes were made for your e-BOK account %(login)s on %(time)s; "
+            "the earlier ones no longer work."
+        ),
+        _IF_NOT_YOU,
+    ),
     "code_replayed": Notice(
         gettext_lazy("A used one-time code was refused"),
         gettext_lazy(
@@ -151,6 +159,10 @@ def notify_security_key_removed(user: User) -> None:
 
 def notify_recovery_code_used(user: User, *, remaining: int) -> None:
     _queue(user, "recovery_code_used", remaining=remaining)
+
+
+def notify_recovery_codes_renewed(user: User) -> None:
+    _queue(user, "recovery_codes_renewed")
 
 
 def notify_new_device_login(user: User, *, device: str, address: str) -> None:

@@ -134,6 +134,17 @@ def confirm_authenticator(request, device: TOTPDevice, code: str) -> list[str] |
     return codes
 
 
+@transaction.atomic
+def renew_recovery_codes(request) -> list[str]:
+    """Ten new recovery codes for the account's authenticator (shown once); the
+    unused ones it had stop working."""
+    user = request.user
+    codes = _new_recovery_codes(user)
+    _record("otp.recovery_codes_renewed", user, request)
+    notifications.notify_recovery_codes_renewed(user)
+    return codes
+
+
 # --- Verification ------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ class Area:
     home: str
     setup: str
     verify: str
+    account: str
 
 
 PANEL = Area(
@@ -39,6 +40,7 @@ PANEL = Area(
     "panel:home",
     "panel:otp_setup",
     "panel:otp_verify",
+    "panel:account",
 )
 CONSOLE = Area(
     User.Kind.OPERATOR,
@@ -47,6 +49,7 @@ CONSOLE = Area(
     "operator:home",
     "operator:otp_setup",
     "operator:otp_verify",
+    "operator:home",
 )
 PORTAL = Area(
     User.Kind.RESIDENT,
@@ -55,6 +58,7 @@ PORTAL = Area(
     "portal:dashboard",
     "portal:otp_setup",
     "portal:otp_verify",
+    "portal:account",
 )
 
 
@@ -157,6 +161,22 @@ def verify(request, area: Area):
         "security_key": security_keys.has_keys(user),
     }
     return _page(request, area, "accounts/two_factor/verify.html", context)
+
+
+@require_POST
+@recent_authentication_required
+@sensitive_variables("codes")
+def recovery_codes(request, area: Area):
+    """New recovery codes, shown this once (e.g. when few are left, or the printed
+    ones may have been seen); the earlier ones stop working."""
+    user = _account_of_area(request, area)
+    if user is None:
+        return redirect_to_login(request.get_full_path(), reverse(area.login))
+    if not user.is_verified() or not two_factor.has_authenticator(user):
+        raise Http404
+    codes = two_factor.renew_recovery_codes(request)
+    context = {"codes": codes, "continue_url": reverse(area.account)}
+    return _page(request, area, "accounts/two_factor/recovery_codes.html", context)
 
 
 @require_POST

@@ -15,6 +15,12 @@ urlpatterns = [
     path("otp/", otp.verify, {"area": otp.PANEL}, name="otp_verify"),
     path("otp/setup/", otp.setup, {"area": otp.PANEL}, name="otp_setup"),
     path(
+        "otp/recovery-codes/",
+        viewer_required(otp.recovery_codes),
+        {"area": otp.PANEL},
+        name="otp_recovery_codes",
+    ),
+    path(
         "otp/key/options/",
         keys.login_options,
         {"area": otp.PANEL},

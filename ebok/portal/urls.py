@@ -17,6 +17,12 @@ urlpatterns = [
     path("konto/dwuetapowa/", otp.setup, {"area": otp.PORTAL}, name="otp_setup"),
     path("konto/dwuetapowa/wylacz/", otp.disable, {"area": otp.PORTAL}, name="otp_disable"),
     path(
+        "konto/dwuetapowa/kody/",
+        resident_page(otp.recovery_codes),
+        {"area": otp.PORTAL},
+        name="otp_recovery_codes",
+    ),
+    path(
         "login/klucz/opcje/",
         keys.login_options,
         {"area": otp.PORTAL},

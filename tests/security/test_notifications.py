@@ -256,6 +256,19 @@ def test_a_recovery_code_used_is_mailed_with_the_number_left(site, mailbox):
     assert "You have 9 unused recovery codes left." in text
 
 
+def test_new_recovery_codes_are_mailed_without_any_code(site, mailbox):
+    user = account()
+    client = portal_client(user)
+    codes = otp.enrol_through_the_page(client, site.schema_name, user.login, "/konto/dwuetapowa/")
+    new = client.post("/konto/dwuetapowa/kody/").context["codes"]
+
+    renewed = mailbox.wait_for(user.email, count=2)[1]
+    subject = subject_of("recovery_codes_renewed", "en")
+    assert subject == "New recovery codes were made"
+    text = assert_notice(renewed, user, subject=subject, secrets=[*codes, *new])
+    assert "the earlier ones no longer work" in text
+
+
 def test_a_replayed_code_is_refused_audited_and_mailed(site, mailbox):
     """ASVS 2.8.5: a code that already signed in, typed again within its validity,
     is refused on the web and in the API, logged, and its holder is told."""

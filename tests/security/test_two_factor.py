@@ -262,3 +262,59 @@ def test_a_resident_turns_two_factor_on_and_off(odra, in_schema):
     fresh = Client(HTTP_HOST="odra.localhost")
     password_login(fresh, resident.login, "/login/")
     assert fresh.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("area", "login_path", "account_path", "renew_path", "verify_path"),
+    [
+        ("panel", "/panel/login/", "/panel/account/", "/panel/otp/recovery-codes/", "/panel/otp/"),
+        ("portal", "/login/", "/konto/", "/konto/dwuetapowa/kody/", "/login/kod/"),
+    ],
+)
+def test_new_recovery_codes_replace_the_old_ones_and_are_shown_once(
+    odra, in_schema, area, login_path, account_path, renew_path, verify_path
+):
+    with in_schema(odra):
+        user = (
+            make_staff("renew.staff", role="viewer")
+            if area == "panel"
+            else make_resident(make_person("PRC", "Odnowiona"))
+        )
+    client = Client(HTTP_HOST="odra.localhost")
+    password_login(client, user.login, login_path)
+    setup = "/panel/otp/setup/" if area == "panel" else "/konto/dwuetapowa/"
+    old = otp.enrol_through_the_page(client, odra.schema_name, user.login, setup)
+    assert renew_path in client.get(account_path).content.decode()
+
+    assert client.get(renew_path).status_code == 405  # a change: POST only
+    shown = client.post(renew_path)
+    assert shown.status_code == 200 and "no-store" in shown["Cache-Control"]
+    new = shown.context["codes"]
+    assert len(new) == 10 and not set(new) & set(old)
+    with in_schema(odra):
+        assert AuditEvent.objects.filter(
+            action="otp.recovery_codes_renewed", target_login=user.login
+        ).exists()
+
+    def second_step(code):
+        later = Client(HTTP_HOST="odra.localhost")
+        password_login(later, user.login, login_path)
+        return later.post(verify_path, {"code": code})
+
+    assert second_step(old[0]).status_code == 200  # refused: the old codes are gone
+    time.sleep(1.1)  # django-otp's throttle after that failure
+    assert second_step(new[0]).status_code == 302
+
+
+def test_new_recovery_codes_need_a_verified_session_with_an_authenticator(odra, in_schema, staff):
+    half = Client(HTTP_HOST="odra.localhost")
+    password_login(half, staff.login)
+    # Password only: to the second step first, nothing made.
+    assert half.post("/panel/otp/recovery-codes/")["Location"].startswith("/panel/otp/setup/")
+    with in_schema(odra):
+        resident = make_resident(make_person("PNA", "Bezkodowa"))
+    without = Client(HTTP_HOST="odra.localhost")
+    password_login(without, resident.login, "/login/")
+    assert without.post("/konto/dwuetapowa/kody/").status_code == 404
+    with in_schema(odra):
+        assert not StaticToken.objects.filter(device__user__in=[resident, staff]).exists()
