@@ -3,7 +3,6 @@ only ciphertext under the plaintext's content address, the portal sends the PDF 
 decrypted, rotation moves every file to the newest key, a file that does not decrypt is
 a logged 404, and files stored in plaintext earlier are encrypted once by a command."""
 
-import hashlib
 import logging
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from connectors.services import apply_package
 from connectors.zsi.generator import generate_full
 from ebok.keys.documents import seal
 from ebok.keys.keyring import DOCUMENTS, keys_of
-from ebok.models import Document, Title
+from ebok.models import Document, Premises, Title
 from tenants.models import OperatorAuditEvent
 from tenants.subdomains import domain_for_code
 from tests.connectors.conftest import connector_cooperative, reset  # noqa: F401 - a fixture
@@ -192,21 +191,11 @@ def test_a_file_that_does_not_decrypt_to_its_pdf_is_a_logged_404(
 def test_the_command_encrypts_files_stored_in_plaintext_once(anna, odra, in_schema):
     client, _document, _content = anna
     content = b"%PDF-1.4\n%stored before encryption at rest\n%%EOF\n"
-    sha = hashlib.sha256(content).hexdigest()
     with in_schema(odra):
-        earlier = Document.objects.create(
-            source_id="D-OLD",
-            premises_id="L9",
-            kind="ZAW",
-            title="Zawiadomienie",
-            issued_on="2025-01-15",
-            file_name="D-OLD.pdf",
-            sha256=sha,
-            stored_path=f"documents/{sha[:2]}/{sha}.pdf",
-        )
+        flat = Premises.objects.get(source_id="L9")
+        earlier = data.add_document("D-OLD", premises=flat, content=content)
     path = stored_file(odra.schema_name, earlier)
-    path.parent.mkdir(parents=True)
-    path.write_bytes(content)  # as the import wrote it before
+    path.write_bytes(content)  # in plaintext, as the import wrote it before
     assert download(client, earlier).status_code == 404
 
     call_command("encrypt_stored_documents")
