@@ -44,25 +44,18 @@ def _backend_problems() -> list[str]:
 def production_has_its_own_keys_and_a_scanner(app_configs, **kwargs):
     if not settings.PRODUCTION:
         return []
+    fernet_rings = [p for p in PURPOSES if settings.SECRETS_BACKEND == ciphers.FERNET]
+    fernet_rings.append(DOCUMENTS)  # documents use Fernet whatever the backend (0812)
     errors = [
         Error(
-            f"{setting} is not set: production needs its own keys, not ones derived from "
-            "SECRET_KEY.",
+            f"{purpose.setting} is not set: production needs its own keys, not ones derived "
+            "from SECRET_KEY.",
             hint="Generate one with Fernet.generate_key(); see docs/KEY-MANAGEMENT.md.",
             id="keys.E003",
         )
-        for setting in (purpose.setting for purpose in PURPOSES)
-        if settings.SECRETS_BACKEND == ciphers.FERNET and not getattr(settings, setting)
+        for purpose in fernet_rings
+        if not getattr(settings, purpose.setting)
     ]
-    if not settings.DOCUMENT_KEYS:  # documents use Fernet whatever the backend (0812)
-        errors.append(
-            Error(
-                "DOCUMENT_KEYS is not set: production needs its own keys, not ones derived "
-                "from SECRET_KEY.",
-                hint="Generate one with Fernet.generate_key(); see docs/KEY-MANAGEMENT.md.",
-                id="keys.E003",
-            )
-        )
     if not settings.PASSWORD_PEPPERS:
         errors.append(
             Error(
