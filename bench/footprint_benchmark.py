@@ -54,8 +54,8 @@ PAGE_QUERIES = [
        WHERE EXISTS (SELECT 1 FROM ebok_title t WHERE t.premises_id = p.source_id
                      AND t.person_id = 'O1' AND t.valid_from <= now())""",
     "SELECT package_number, as_of FROM ebok_data_freshness ORDER BY package_number DESC LIMIT 1",
-    """SELECT id, posted_on, debit - credit FROM ebok_ledger_entry
-       WHERE premises_id = 'L1' ORDER BY posted_on, id LIMIT 25""",
+    """SELECT source_id, posted_on, debit - credit FROM ebok_ledger_entry
+       WHERE premises_id = 'L1' ORDER BY posted_on, position LIMIT 25""",
     """SELECT id, title FROM ebok_document WHERE premises_id IS NULL OR premises_id = 'L1'
        ORDER BY issued_on DESC, id DESC LIMIT 20""",
 ]

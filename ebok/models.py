@@ -110,6 +110,9 @@ class Balance(models.Model):
         db_table = "ebok_balance"
 
 
+LEDGER_TABLE = "ebok_ledger_entry"
+
+
 class LedgerEntry(models.Model):
     class Kind(models.TextChoices):
         OPENING_BALANCE = "BO", _("opening balance")
@@ -119,10 +122,17 @@ class LedgerEntry(models.Model):
         INTEREST = "ODS", _("interest")
         SETTLEMENT = "ROZ", _("settlement")
 
-    # The largest table: only the indexes the import and the portal use (a
-    # UniqueConstraint has no extra varchar_pattern_ops index; the composite
-    # index below serves lookups by premises).
-    source_id = models.CharField(max_length=40, **ACCOUNTING_ID)  # ID_ZAPISU
+    # The largest table: only the indexes the import and the portal use. ID_ZAPISU
+    # is the key (one index serves identity, the delta's upserts and duplicate
+    # checks); the composite index below serves lookups by premises.
+    source_id = models.CharField(max_length=40, primary_key=True, **ACCOUNTING_ID)  # ID_ZAPISU
+    # The order entries arrived in (a package's file order, a later package's entries
+    # after it): it orders the entries of one day. An identity column the database
+    # numbers; the ORM never sends it.
+    position = models.BigIntegerField(
+        editable=False,
+        db_default=models.Func(models.Value(f"{LEDGER_TABLE}_position_seq"), function="nextval"),
+    )
     premises = models.ForeignKey(
         Premises,
         to_field="source_id",
@@ -141,12 +151,11 @@ class LedgerEntry(models.Model):
     credit = models.DecimalField(**MONEY)
 
     class Meta:
-        db_table = "ebok_ledger_entry"
-        constraints = [
-            models.UniqueConstraint(fields=["source_id"], name="ledger_source_id_unique")
-        ]
+        db_table = LEDGER_TABLE
         indexes = [
-            models.Index(fields=["premises", "posted_on", "id"], name="ledger_premises_posted")
+            models.Index(
+                fields=["premises", "posted_on", "position"], name="ledger_premises_posted"
+            )
         ]
 
 

@@ -72,14 +72,14 @@ def ledger(
 ) -> QuerySet[LedgerEntry]:
     """Entries in posting order, each with the running balance after it."""
     # The balance after each entry counts every earlier entry, whatever the filters
-    # (a correlated sum over the (premises, posted_on, id) index).
+    # (a correlated sum over the (premises, posted_on, position) index).
     # The redundant "posted_on <= outer" gives the index a range to scan: only the
     # earlier entries are read, not every entry of the premises for every row.
     earlier = LedgerEntry.objects.filter(
         premises_id=OuterRef("premises_id"), posted_on__lte=OuterRef("posted_on")
     ).filter(
         Q(posted_on__lt=OuterRef("posted_on"))
-        | Q(posted_on=OuterRef("posted_on"), id__lte=OuterRef("id"))
+        | Q(posted_on=OuterRef("posted_on"), position__lte=OuterRef("position"))
     )
     running = earlier.values("premises_id").annotate(total=Sum(F("debit") - F("credit")))
     entries = LedgerEntry.objects.filter(premises_id=premises.source_id).annotate(
@@ -91,7 +91,7 @@ def ledger(
         entries = entries.filter(posted_on__lte=date_to)
     if kinds:
         entries = entries.filter(kind__in=kinds)
-    return entries.order_by("posted_on", "id")
+    return entries.order_by("posted_on", "position")
 
 
 def ledger_totals(entries: QuerySet[LedgerEntry]) -> dict:

@@ -15,6 +15,8 @@ to the exact path (text staging + SQL rules), which names every problem by
 line, column and value. So this module never rejects a package itself.
 """
 
+from datetime import date
+
 import numpy as np
 
 from connectors.zsi import spec as S
@@ -27,6 +29,7 @@ SEMICOLON, NEWLINE, CR, QUOTE = 59, 10, 13, 34
 MINUS, COMMA, DOT, ZERO, NINE = 45, 44, 46, 48, 57
 AMOUNT_WIDTH = 16  # "-" + 12 digits + "," + 2 digits
 DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+POWERS = 10 ** np.arange(AMOUNT_WIDTH, dtype=np.int64)
 
 
 def _code(text: str) -> int:
@@ -47,33 +50,37 @@ def _digits(chars: np.ndarray) -> np.ndarray:
     return (chars >= ZERO) & (chars <= NINE)
 
 
-def _dates(a: np.ndarray, starts: np.ndarray, lengths: np.ndarray, required: bool) -> bool:
-    """Every date is YYYY-MM-DD (year from 1000) and exists; optional ones may be empty."""
+def _dates(a: np.ndarray, starts: np.ndarray, lengths: np.ndarray, required: bool):
+    """YYYYMMDD numbers of the dates (of the non-empty ones, unless ``required``) when
+    every date is YYYY-MM-DD (year from 1000) and exists; else None."""
     if required:
         if (lengths != 10).any():
-            return False
+            return None
         rows = starts
     else:
         if ((lengths != 10) & (lengths != 0)).any():
-            return False
+            return None
         rows = starts[lengths == 10]
     if rows.size == 0:
-        return True
+        return np.zeros(0, dtype=np.int32)
     chars = a[rows[:, None] + np.arange(10)]
     if not _digits(chars[:, [0, 1, 2, 3, 5, 6, 8, 9]]).all() or (chars[:, [4, 7]] != MINUS).any():
-        return False
+        return None
     d = chars.astype(np.int32) - ZERO
     year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
     month = d[:, 5] * 10 + d[:, 6]
     day = d[:, 8] * 10 + d[:, 9]
     if (year < 1000).any() or (month < 1).any() or (month > 12).any() or (day < 1).any():
-        return False
+        return None
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    return bool((day <= DAYS[month] + ((month == 2) & leap)).all())
+    if not (day <= DAYS[month] + ((month == 2) & leap)).all():
+        return None
+    return year * 10000 + month * 100 + day
 
 
 def _amounts(a: np.ndarray, starts: np.ndarray, lengths: np.ndarray, kor: np.ndarray):
-    """(comma positions or -1, non-zero flags) of well-formed money values, or None."""
+    """(comma positions or -1, non-zero flags, values in grosze) of well-formed money
+    values, or None."""
     if (lengths < 1).any() or (lengths > AMOUNT_WIDTH).any():
         return None
     offsets = np.arange(int(lengths.max()))
@@ -97,7 +104,13 @@ def _amounts(a: np.ndarray, starts: np.ndarray, lengths: np.ndarray, kor: np.nda
     if (has_comma & ((fraction < 1) | (fraction > 2))).any():
         return None
     non_zero = (digit & (chars > ZERO)).any(axis=1)
-    return np.where(has_comma, starts + position, -1), non_zero
+    # At most 14 digits: exact in int64. Each digit weighs 10 to the number of digits
+    # after it; a value without its two decimals is scaled up to grosze.
+    after = np.cumsum(digit[:, ::-1], axis=1)[:, ::-1] - digit
+    value = np.where(digit, (chars.astype(np.int64) - ZERO) * POWERS[after], 0).sum(axis=1)
+    decimals = np.where(has_comma, fraction, 0)
+    value *= POWERS[2 - decimals]
+    return np.where(has_comma, starts + position, -1), non_zero, np.where(negative, -value, value)
 
 
 def _fields(chunk: bytes):
@@ -134,15 +147,17 @@ def _fields(chunk: bytes):
 
 
 def _values(a: np.ndarray, starts: np.ndarray, ends: np.ndarray):
-    """(debit, credit) of rows that meet every value rule of a written entry, or None."""
+    """(debit, credit, posting days) of rows that meet every value rule of a written
+    entry, or None."""
     lengths = ends - starts
     for index in (COMPONENT, DESCRIPTION):
         if (lengths[:, index] > _max_length(index)).any():
             return None
-    if not _dates(a, starts[:, POSTED], lengths[:, POSTED], required=True):
+    posted = _dates(a, starts[:, POSTED], lengths[:, POSTED], required=True)
+    if posted is None:
         return None
     for index in (DOCUMENT_DATE, DUE):
-        if not _dates(a, starts[:, index], lengths[:, index], required=False):
+        if _dates(a, starts[:, index], lengths[:, index], required=False) is None:
             return None
     kind_length = lengths[:, KIND]
     if ((kind_length != 2) & (kind_length != 3)).any():
@@ -159,11 +174,45 @@ def _values(a: np.ndarray, starts: np.ndarray, ends: np.ndarray):
     credit = _amounts(a, starts[:, CREDIT], lengths[:, CREDIT], kor)
     if debit is None or credit is None or (debit[1] == credit[1]).any():
         return None  # exactly one of WINIEN and MA is non-zero
-    return debit, credit
+    return debit, credit, posted
 
 
-def convert(chunk: bytes) -> bytes | None:
-    """Rows of a PELNY ``chunk`` (whole lines) as typed COPY rows, or None."""
+class PremisesSums:
+    """Per premises, the sum of WINIEN − MA (in grosze) of its entries posted up to
+    ``as_of``, gathered from the converted chunks: what the balance rule compares
+    SALDO with, without scanning the loaded ledger again. Premises keep the file's
+    bytes (COPY converts them as it does the ledger's)."""
+
+    def __init__(self, as_of: date):
+        self.until = as_of.year * 10000 + as_of.month * 100 + as_of.day
+        self.totals: dict[bytes, int] = {}
+
+    def add(self, a, starts, ends, debit, credit, posted) -> None:
+        amount = np.where(posted <= self.until, debit - credit, 0)
+        lengths = ends[:, PREMISES] - starts[:, PREMISES]
+        offsets = np.arange(int(lengths.max()))
+        inside = offsets < lengths[:, None]
+        keys = np.where(inside, a[np.minimum(starts[:, PREMISES, None] + offsets, a.size - 1)], 0)
+        # Rows of one premises usually follow each other: sum each run, then the runs.
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = (keys[1:] != keys[:-1]).any(axis=1)
+        runs = np.flatnonzero(first)
+        run_totals = np.add.reduceat(amount, runs)
+        for row, total in zip(runs.tolist(), run_totals.tolist(), strict=True):
+            key = a[starts[row, PREMISES] : ends[row, PREMISES]].tobytes()
+            self.totals[key] = self.totals.get(key, 0) + total
+
+    def lines(self):
+        """``premises;total`` CSV lines (total in złoty, two decimals)."""
+        for key, total in self.totals.items():
+            sign = "-" if total < 0 else ""
+            whole, grosze = divmod(abs(total), 100)
+            yield key + f";{sign}{whole}.{grosze:02d}\n".encode("ascii")
+
+
+def convert(chunk: bytes, sums: PremisesSums | None = None) -> bytes | None:
+    """Rows of a PELNY ``chunk`` (whole lines) as typed COPY rows, or None; ``sums``
+    gathers the balance rule's totals of the rows."""
     fields = _fields(chunk)
     if fields is None:
         return None
@@ -173,8 +222,11 @@ def convert(chunk: bytes) -> bytes | None:
     amounts = _values(a, starts, ends)
     if amounts is None:
         return None
+    debit, credit, posted = amounts
+    if sums is not None:
+        sums.add(a, starts, ends, debit[2], credit[2], posted)
     out = a.copy()
-    for commas, _non_zero in amounts:
+    for commas, _non_zero, _value in (debit, credit):
         out[commas[commas >= 0]] = DOT
     # Drop ";Z" (and "\r") before each line end: the typed table has no OPERACJA.
     drop = np.concatenate([ends[:, CREDIT] + k for k in range(1 + op_length)])

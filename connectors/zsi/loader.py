@@ -31,7 +31,7 @@ from psycopg.copy import LibpqWriter
 from connectors.zsi import spec as S
 from connectors.zsi.encoding import EncodingChecker
 from connectors.zsi.errors import PackageProblem, PackageRejected, ProblemList
-from connectors.zsi.fast_ledger import check, convert
+from connectors.zsi.fast_ledger import PremisesSums, check, convert
 from connectors.zsi.package import CHUNK, Header, Package, check_members
 from ebok.keys import documents as stored_documents
 from ebok_platform import antivirus
@@ -54,8 +54,9 @@ class _Rows:
     With ``checked`` the bytes go unchanged, and ``plain`` says whether every row
     passed ``fast_ledger.check`` (then the SQL value rules need not run)."""
 
-    def __init__(self, fast: bool, checked: bool = False):
+    def __init__(self, fast: bool, checked: bool = False, sums: PremisesSums | None = None):
         self.fast = fast
+        self.sums = sums
         self.checked = checked
         self.plain = checked
         self.carry = b""
@@ -66,7 +67,7 @@ class _Rows:
             return chunk
         data = self._lines(chunk, final)
         if self.fast:
-            rows = convert(data) if data and data.endswith(self._end) else None
+            rows = convert(data, self.sums) if data and data.endswith(self._end) else None
             if data and rows is None:
                 raise _Declined
             return rows or b""
@@ -348,6 +349,7 @@ class Importer:
         self.plain_ledger = False  # every ledger row passed fast_ledger's checks
         self.distrust = False  # the server refused rows fast_ledger passed
         self.delta_sums: str | None = None  # see _delta_balance_base
+        self.ledger_sums: PremisesSums | None = None  # a PELNY ledger's, while it streams
         self.previous_files = previous_files or {}
 
     # -- helpers --
@@ -503,7 +505,8 @@ class Importer:
                     # A delta's ledger is only checked here (its rows may be removals);
                     # a PELNY one the fast path declined goes through every SQL rule.
                     checked = file is S.LEDGER and not fast and self.header.mode != "PELNY"
-                    outgoing = _Rows(fast, checked=checked and not self.distrust)
+                    sums = PremisesSums(self.header.as_of) if fast else None
+                    outgoing = _Rows(fast, checked=checked and not self.distrust, sums=sums)
                     sending = (
                         cur.copy(copy_sql, writer=_SendingWriter(cur))
                         if load
@@ -522,6 +525,7 @@ class Importer:
                     staged_rows = cur.rowcount if load else None
                     if fast:
                         self._identity_after_load(staged_rows)
+                        self.ledger_sums = sums
                     problem = checker.feed(b"", final=True)
                     if problem is not None:
                         raise PackageRejected([problem])
@@ -966,26 +970,34 @@ class Importer:
             "INCLUDING IDENTITY INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS "
             "INCLUDING CONSTRAINTS)"
         )
-        # ids from a session cache: no shared sequence access per row (see below).
-        self._exec(f"ALTER TABLE {NEW_LEDGER} ALTER COLUMN id SET CACHE 10000")
+        # Positions from a session cache: no shared sequence access per row (see below).
+        self._exec(f"ALTER TABLE {NEW_LEDGER} ALTER COLUMN position SET CACHE 10000")
 
     def _identity_after_load(self, rows: int) -> None:
         # Back to the model's identity options, continuing right after the loaded rows
-        # (one session, one COPY: the ids are 1..rows in file order).
-        self._exec(f"ALTER TABLE {NEW_LEDGER} ALTER COLUMN id SET CACHE 1")
+        # (one session, one COPY: the positions are 1..rows in file order).
+        self._exec(f"ALTER TABLE {NEW_LEDGER} ALTER COLUMN position SET CACHE 1")
         self._exec(
-            f"SELECT setval(pg_get_serial_sequence({_lit(NEW_LEDGER)}, 'id'), %s, %s)",
+            f"SELECT setval(pg_get_serial_sequence({_lit(NEW_LEDGER)}, 'position'), %s, %s)",
             (max(rows, 1), rows > 0),
         )
 
     def _check_new_ledger(self) -> None:
-        """References and the balance rule of a PELNY ledger, in one scan of it."""
+        """References and the balance rule of a PELNY ledger, from its sums per premises
+        gathered while it streamed (the same rows COPY loaded: no scan of the ledger)."""
         self._exec(
-            "CREATE TEMP TABLE zsi_ledger_sums ON COMMIT DROP AS SELECT premises_id, "
-            "COALESCE(sum(debit - credit) FILTER (WHERE posted_on <= "
-            f"{_lit(self.header.as_of.isoformat())}), 0) AS total "
-            f"FROM {NEW_LEDGER} GROUP BY premises_id"
+            'CREATE TEMP TABLE zsi_ledger_sums (premises_id text COLLATE "C", total numeric) '
+            "ON COMMIT DROP"
         )
+        with (
+            self.conn.cursor() as cur,
+            cur.copy(
+                "COPY zsi_ledger_sums FROM STDIN "
+                f"(FORMAT csv, DELIMITER ';', ENCODING '{self.header.pg_encoding}')"
+            ) as copy,
+        ):
+            for line in self.ledger_sums.lines():
+                copy.write(line)
         unknown = [
             row[0]
             for row in self._rows(
@@ -996,8 +1008,8 @@ class Importer:
         ]
         if unknown:
             rows = self._rows(
-                f"SELECT id + 1, premises_id FROM {NEW_LEDGER} WHERE premises_id = ANY(%s) "
-                f"ORDER BY id LIMIT {ROW_PROBLEMS_PER_FILE}",
+                f"SELECT position + 1, premises_id FROM {NEW_LEDGER} WHERE premises_id = ANY(%s) "
+                f"ORDER BY position LIMIT {ROW_PROBLEMS_PER_FILE}",
                 (unknown,),
             )
             self._report(rows, _("no such premises in LOKALE.CSV"), S.LEDGER.name, "ID_LOKALU")
@@ -1026,8 +1038,9 @@ class Importer:
                     self.new_indexes.append((temporary, name, constraint, kind))
         except psycopg.errors.UniqueViolation:
             rows = self._rows(
-                f"SELECT (array_agg(id ORDER BY id))[2] + 1, source_id FROM {NEW_LEDGER} "
-                f"GROUP BY source_id HAVING count(*) > 1 ORDER BY 1 LIMIT {ROW_PROBLEMS_PER_FILE}"
+                "SELECT (array_agg(position ORDER BY position))[2] + 1, source_id "
+                f"FROM {NEW_LEDGER} GROUP BY source_id HAVING count(*) > 1 "
+                f"ORDER BY 1 LIMIT {ROW_PROBLEMS_PER_FILE}"
             )
             self._report(rows, _("duplicate id"), S.LEDGER.name, "ID_ZAPISU")
             self.problems.raise_if_any()
@@ -1039,8 +1052,8 @@ class Importer:
         transaction. Readers see the old ledger until commit, then the new one; the
         names of the table, its indexes, constraints and sequence stay the model's."""
         old_sequence, new_sequence = self._rows(
-            f"SELECT pg_get_serial_sequence({_lit(LEDGER_TABLE)}, 'id'), "
-            f"pg_get_serial_sequence({_lit(NEW_LEDGER)}, 'id')"
+            f"SELECT pg_get_serial_sequence({_lit(LEDGER_TABLE)}, 'position'), "
+            f"pg_get_serial_sequence({_lit(NEW_LEDGER)}, 'position')"
         )[0]
         self._exec(f"DROP TABLE {LEDGER_TABLE}")
         self._exec(f"ALTER TABLE {NEW_LEDGER} RENAME TO {LEDGER_TABLE}")

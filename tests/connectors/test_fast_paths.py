@@ -2,12 +2,15 @@
 swapped in, unchanged files left alone, the delta's balance rule from stored
 balances. Each must give exactly what the exact path gives."""
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
 from connectors.services import apply_package
-from connectors.zsi.fast_ledger import convert
+from connectors.zsi.fast_ledger import PremisesSums, convert
 from ebok.models import LedgerEntry
 from tests.support.zsi import delta_package, edit_cell, edit_lines, full_package
 
@@ -29,7 +32,7 @@ def ledger_catalog(schema: str) -> dict:
         )
         constraints = cur.fetchall()
         cur.execute(
-            "SELECT pg_get_serial_sequence(format('%%I.ebok_ledger_entry', %s::text), 'id')",
+            "SELECT pg_get_serial_sequence(format('%%I.ebok_ledger_entry', %s::text), 'position')",
             [schema],
         )
         sequence = cur.fetchone()[0]
@@ -56,14 +59,12 @@ def test_full_package_swaps_in_a_ledger_with_the_models_names(coop, tmp_path, ru
     assert all(r.counts["changes"][LEDGER].get("replaced_table") for r in runs())
     # Same index, constraint and sequence names as the migrated table.
     assert ledger_catalog(coop.schema_name) == before
-    assert set(before["indexes"]) == {
-        "ebok_ledger_entry_pkey",
-        "ledger_source_id_unique",
-        "ledger_premises_posted",
-    }
+    # Keyed by ID_ZAPISU: two indexes, no surrogate key (decision 0815).
+    assert set(before["indexes"]) == {"ebok_ledger_entry_pkey", "ledger_premises_posted"}
+    assert before["constraints"] == [("ebok_ledger_entry_pkey", "p")]
     with schema_context(coop.schema_name):
-        entries = list(LedgerEntry.objects.order_by("id").values_list("id", flat=True))
-        # ids follow the file's lines, and the identity continues after them.
+        entries = list(LedgerEntry.objects.order_by("position").values_list("position", flat=True))
+        # Positions follow the file's lines, and the identity continues after them.
         assert entries == list(range(1, len(entries) + 1))
         extra = LedgerEntry.objects.create(
             source_id="X-1",
@@ -73,7 +74,7 @@ def test_full_package_swaps_in_a_ledger_with_the_models_names(coop, tmp_path, ru
             debit=0,
             credit=1,
         )
-        assert extra.id == len(entries) + 1
+        assert extra.position == len(entries) + 1
         extra.delete()
 
 
@@ -181,3 +182,57 @@ def test_delta_rechecks_an_unchanged_file_when_what_it_refers_to_changed(coop, t
         "TYTULY.CSV" in str(p) and "line 2" in str(p) and "no such person" in str(p)
         for p in result.problems
     ), [str(p) for p in result.problems]
+
+
+def test_sums_gathered_while_converting_match_decimal_arithmetic():
+    """The balance rule's totals per premises come from the stream (no scan of the
+    loaded ledger): every amount form, corrections, entries after STAN_NA, premises
+    whose rows are split between chunks or not adjacent, non-ASCII ids."""
+    rows = [
+        "E1;L1;2026-01-01;;;NAL;EKSPL;a;93,13;0,00;Z",
+        "E2;L1;2026-01-02;;;WPL;;b;0;5,1;Z",
+        "E3;Ł2;2026-01-03;;;KOR;EKSPL;c;-12,5;0;Z",
+        "E4;L1;2026-02-01;;;NAL;EKSPL;d;7;0;Z",
+        "E5;L9;2026-03-01;;;NAL;EKSPL;e;1,00;0;Z",
+        "E6;Ł2;2026-01-31;;;NAL;EKSPL;f;0,01;0;Z",
+        "E7;L1;2026-01-05;;;NAL;EKSPL;g;999999999999,99;0;Z",
+        "E8;Ł2;2026-01-04;;;ODS;;h;0,1;0;Z",
+        "E9;L1;2026-01-06;;;WPL;;i;0;100000000000;Z",
+    ]
+    as_of = date(2026, 1, 31)
+    expected: dict[str, Decimal] = {}
+    for row in rows:
+        cells = row.split(";")
+        amount = Decimal(cells[8].replace(",", ".")) - Decimal(cells[9].replace(",", "."))
+        counted = date.fromisoformat(cells[2]) <= as_of
+        expected[cells[1]] = expected.get(cells[1], Decimal(0)) + (amount if counted else 0)
+    sums = PremisesSums(as_of)
+    for part in (rows[:3], rows[3:]):
+        chunk = "".join(r + "\r\n" for r in part).encode("cp1250")
+        assert convert(chunk, sums) is not None
+    gathered = {}
+    for line in sums.lines():
+        premises, total = line.decode("cp1250").rstrip("\n").split(";")
+        gathered[premises] = Decimal(total)
+    assert gathered == expected
+    assert gathered["L9"] == 0  # only entries after STAN_NA: present, with nothing counted
+    assert gathered["L1"] == Decimal("93.13") - Decimal("5.10") + Decimal("999999999999.99") - (
+        Decimal("100000000000")
+    )
+
+
+def test_a_balance_one_grosz_off_is_rejected_on_the_fast_path(coop, tmp_path, runs):
+    first = full_package(tmp_path / "p1", premises=4, years=1, code=coop.code)
+    assert apply_package(coop, first).outcome == "applied"
+    second = full_package(tmp_path / "p2", premises=4, years=1, code=coop.code, number=2)
+    balances = (second / "SALDA.CSV").read_text(encoding="cp1250").splitlines()
+    cells = balances[1].split(";")
+    saldo = Decimal(cells[1].replace(",", ".")) + Decimal("0.01")
+    edit_cell(second, "SALDA.CSV", 2, "SALDO", f"{saldo:.2f}".replace(".", ","))
+    result = apply_package(coop, second)
+    assert result.outcome == "rejected"
+    # Only the edited balance: every other premises' sum matched to the grosz.
+    assert [(p.file, p.line, p.column) for p in result.problems] == [("SALDA.CSV", 2, "SALDO")]
+    assert runs()[0].counts["changes"][LEDGER]["replaced_table"]
+    with schema_context(coop.schema_name):
+        assert LedgerEntry.objects.count() == runs()[0].counts[LEDGER]

@@ -7,6 +7,9 @@ from connectors.services import apply_package
 
 
 class Command(BaseCommand):
+    # Like the worker that runs the same sync: the system checks (which load every
+    # URLconf and view) ran when the deployment started, not once per package.
+    requires_system_checks = []
     help = "Apply one ZSI package (ZIP or folder) to a cooperative now."
 
     def add_arguments(self, parser):

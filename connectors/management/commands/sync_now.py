@@ -7,6 +7,9 @@ from connectors.services import run_sync
 
 
 class Command(BaseCommand):
+    # Like the worker that runs the same sync: the system checks (which load every
+    # URLconf and view) ran when the deployment started, not once per package.
+    requires_system_checks = []
     help = "Run the cooperative's connector once, now, in this process."
 
     def add_arguments(self, parser):
