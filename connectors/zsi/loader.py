@@ -390,29 +390,17 @@ class Importer:
             self._timed(f"stage {file.name}", started)
         self.problems.raise_if_any()
         self.progress(phase="validating", bytes_done=total_bytes, bytes=total_bytes)
-        started = time.monotonic()
-        for file in self.files():
-            step = time.monotonic()
-            self._validate_values(file)
-            self._timed(f"values {file.name}", step)
-        self.problems.raise_if_any()
-        step = time.monotonic()
-        self._validate_relations()
-        self._timed("relations", step)
-        self.problems.raise_if_any()
-        if self.fast_ledger:
-            step = time.monotonic()
-            self._check_new_ledger()
-            self.problems.raise_if_any()
-            self._timed("balances", step)
-        self._timed("validate", started)
-        self.progress(phase="applying", rows=sum(self.counts.values()))
-        started = time.monotonic()
-        # PDFs are files, not rows: stored while the server applies (a problem with
-        # them still rejects the package, before commit).
+        # PDFs are files, not rows: stored while the server validates and applies (a
+        # problem with them still rejects the package, before commit).
         documents = _Background(self._store_documents, self._expected_documents())
         try:
+            self._validate()
+            self.progress(phase="applying", rows=sum(self.counts.values()))
+            started = time.monotonic()
             changes = self._apply()
+        except PackageRejected:
+            documents.join(reraise=False)
+            raise PackageRejected(list(self.problems)) from None  # with the PDFs' problems
         except BaseException:
             documents.join(reraise=False)
             raise
@@ -431,6 +419,24 @@ class Importer:
             self._swap_ledger()
             self._timed("swap", started)
         return {"rows": self.counts, "changes": changes, "timings": self.timings}
+
+    def _validate(self) -> None:
+        started = time.monotonic()
+        for file in self.files():
+            step = time.monotonic()
+            self._validate_values(file)
+            self._timed(f"values {file.name}", step)
+        self.problems.raise_if_any()
+        step = time.monotonic()
+        self._validate_relations()
+        self._timed("relations", step)
+        self.problems.raise_if_any()
+        if self.fast_ledger:
+            step = time.monotonic()
+            self._check_new_ledger()
+            self.problems.raise_if_any()
+            self._timed("balances", step)
+        self._timed("validate", started)
 
     # -- staging --
 

@@ -240,6 +240,17 @@ def test_broken_package_is_rejected_and_changes_nothing(case, base, coop, finger
     rejected_with(coop, folder, fingerprint, state, *fragments)
 
 
+def test_a_wrong_pdf_is_reported_beside_a_wrong_value(base, coop, fingerprint):
+    """PDFs are stored while the server checks the rows: a package rejected for a row
+    still names its PDF's problem, and nothing of it is kept."""
+    make_second, state = base
+    folder = make_second()
+    _wrong_pdf(folder)
+    _both_sides(folder)
+    messages = rejected_with(coop, folder, fingerprint, state, "DOKUMENTY.CSV", "SHA-256 is")
+    assert any("ROZRACHUNKI.CSV" in m and "line 3" in m for m in messages), messages
+
+
 def test_utf8_declared_as_cp1250(base, coop, fingerprint):
     make_second, state = base
     folder = make_second(encoding="UTF-8")
