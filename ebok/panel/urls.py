@@ -3,6 +3,7 @@ from django.urls import path
 from ebok.accounts import security_key_views as keys
 from ebok.accounts import step_up_views
 from ebok.accounts import two_factor_views as otp
+from ebok.accounts.routes import second_step_paths
 from ebok.panel import account_views, views
 from ebok.panel.access import staff_required, viewer_required
 
@@ -12,21 +13,17 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
-    path("otp/", otp.verify, {"area": otp.PANEL}, name="otp_verify"),
-    path("otp/setup/", otp.setup, {"area": otp.PANEL}, name="otp_setup"),
-    path(
-        "otp/recovery-codes/",
-        viewer_required(otp.recovery_codes),
-        {"area": otp.PANEL},
-        name="otp_recovery_codes",
+    *second_step_paths(
+        viewer_required,
+        otp.PANEL,
+        {
+            "verify": "otp/",
+            "setup": "otp/setup/",
+            "recovery_codes": "otp/recovery-codes/",
+            "key_options": "otp/key/options/",
+            "key_login": "otp/key/",
+        },
     ),
-    path(
-        "otp/key/options/",
-        keys.login_options,
-        {"area": otp.PANEL},
-        name="security_key_login_options",
-    ),
-    path("otp/key/", keys.login_verify, {"area": otp.PANEL}, name="security_key_login"),
     path("password/", views.password_change, name="password"),
     path(
         "reauth/",

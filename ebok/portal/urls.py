@@ -3,6 +3,7 @@ from django.urls import path
 from ebok.accounts import security_key_views as keys
 from ebok.accounts import step_up_views
 from ebok.accounts import two_factor_views as otp
+from ebok.accounts.routes import second_step_paths
 from ebok.portal.access import resident_page
 from ebok.portal.views import account, documents, premises
 
@@ -13,22 +14,18 @@ urlpatterns = [
     path("login/", account.LoginView.as_view(), name="login"),
     path("logout/", account.logout_view, name="logout"),
     path("wylogowano/", account.logged_out, name="logged_out"),
-    path("login/kod/", otp.verify, {"area": otp.PORTAL}, name="otp_verify"),
-    path("konto/dwuetapowa/", otp.setup, {"area": otp.PORTAL}, name="otp_setup"),
+    *second_step_paths(
+        resident_page,
+        otp.PORTAL,
+        {
+            "verify": "login/kod/",
+            "setup": "konto/dwuetapowa/",
+            "recovery_codes": "konto/dwuetapowa/kody/",
+            "key_options": "login/klucz/opcje/",
+            "key_login": "login/klucz/",
+        },
+    ),
     path("konto/dwuetapowa/wylacz/", otp.disable, {"area": otp.PORTAL}, name="otp_disable"),
-    path(
-        "konto/dwuetapowa/kody/",
-        resident_page(otp.recovery_codes),
-        {"area": otp.PORTAL},
-        name="otp_recovery_codes",
-    ),
-    path(
-        "login/klucz/opcje/",
-        keys.login_options,
-        {"area": otp.PORTAL},
-        name="security_key_login_options",
-    ),
-    path("login/klucz/", keys.login_verify, {"area": otp.PORTAL}, name="security_key_login"),
     *keys.own_key_paths(
         resident_page,
         otp.PORTAL,
