@@ -157,6 +157,15 @@ class _Discard:
         pass
 
 
+def _analyze_staging(file: S.FileSpec) -> str:
+    # Statistics only where a plan can use them: the identifiers joins and groupings
+    # match on, and the operation of a delta's row. The value rules read every row
+    # whatever the statistics say. A quarter of the time of a whole-table ANALYZE.
+    columns = [c.ident for c in file.columns if c.name.startswith("ID_") or c.name in file.key]
+    columns += [c.ident for c in file.columns if c.name == "OPERACJA"]
+    return f"ANALYZE {file.staging} ({', '.join(dict.fromkeys(columns))})"
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -573,7 +582,7 @@ class Importer:
         if not any(p.file == file.name for p in self.problems):
             self.staged.add(file.name)
             if load:
-                self._exec(f"ANALYZE {NEW_LEDGER if fast else file.staging}")
+                self._exec(f"ANALYZE {NEW_LEDGER}" if fast else _analyze_staging(file))
         return True
 
     def _check_header_line(self, file: S.FileSpec, first: bytes) -> PackageProblem | None:
