@@ -221,6 +221,26 @@ def test_sums_gathered_while_converting_match_decimal_arithmetic():
     )
 
 
+def test_sums_of_a_ledger_not_grouped_by_premises():
+    """Premises alternating row by row (more runs than the chunk groups in Python)."""
+    premises = ["L1", "L22", "Ł3", "L1X"]
+    rows = [
+        f"E{n};{premises[n % 4]};2026-01-{1 + n % 28:02d};;;WPL;;x;0;{n},{n % 100:02d};Z"
+        for n in range(1, 400)
+    ]
+    expected: dict[str, Decimal] = {}
+    for n in range(1, 400):
+        amount = -Decimal(f"{n}.{n % 100:02d}")
+        expected[premises[n % 4]] = expected.get(premises[n % 4], Decimal(0)) + amount
+    sums = PremisesSums(date(2026, 1, 31))
+    assert convert("".join(r + "\n" for r in rows).encode("cp1250"), sums) is not None
+    gathered = {}
+    for line in sums.lines():
+        key, total = line.decode("cp1250").rstrip("\n").split(";")
+        gathered[key] = Decimal(total)
+    assert gathered == expected
+
+
 def test_a_balance_one_grosz_off_is_rejected_on_the_fast_path(coop, tmp_path, runs):
     first = full_package(tmp_path / "p1", premises=4, years=1, code=coop.code)
     assert apply_package(coop, first).outcome == "applied"
