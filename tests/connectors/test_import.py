@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core import checks
+from django.core.management import call_command, load_command_class
+from django.core.management.base import SystemCheckError
 from django_tenants.utils import schema_context
 
 from connectors.services import apply_package, configure_connector
@@ -253,6 +255,38 @@ def test_import_package_command_prints_outcome_and_exit_code(coop, tmp_path, cap
     out = capsys.readouterr().out
     assert exit_info.value.code == 1
     assert out.startswith("rejected") and "KOD_SPOLDZIELNI" in out and "OTHER" in out
+
+
+@pytest.fixture
+def failing_system_check():
+    """A system check that always fails, registered for one test."""
+
+    def always_fails(**kwargs):
+        return [checks.Error("a check that always fails", id="tests.E001")]
+
+    checks.register(always_fails)
+    yield
+    checks.registry.registry.registered_checks.discard(always_fails)
+
+
+def test_sync_commands_do_not_run_the_system_checks(coop, tmp_path, capsys, failing_system_check):
+    """import_package and sync_now leave the checks to the deployment's start (as the
+    worker does): they would load every URLconf and view for each package."""
+    with pytest.raises(SystemCheckError):
+        call_command("check")
+    package = full_package(tmp_path / "p1", premises=2, code=coop.code)
+    # As from the command line (call_command never runs the checks).
+    load_command_class("connectors", "import_package").run_from_argv(
+        ["manage.py", "import_package", "--cooperative", coop.code, str(package)]
+    )
+    assert capsys.readouterr().out.startswith("applied")
+    with pytest.raises(SystemExit):  # it runs: no connector is configured here
+        load_command_class("connectors", "sync_now").run_from_argv(
+            ["manage.py", "sync_now", "--cooperative", coop.code]
+        )
+    output = capsys.readouterr()
+    assert "No connector is configured" in output.out
+    assert "a check that always fails" not in output.err
 
 
 def test_schedule_texts(db):
